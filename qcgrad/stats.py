@@ -247,8 +247,8 @@ class DecayFit:
     rate : float
         Decay rate: −d log Var / dx (exponential) or −d log Var / d log x (power).
     rate_ci : tuple[float, float]
-        95 % interval of ``rate`` (t-distribution; scaled by the reduced χ² when the
-        points scatter more than their error bars allow).
+        95 % interval of ``rate``: normal with the known weights, widened by the reduced
+        χ² (and Student's t) when the points scatter more than their error bars allow.
     base : float or None
         b = e^rate for the exponential fit, so Var ∝ b^-x ("2^-n" reads b ≈ 2); None for power.
     r2 : float
@@ -281,20 +281,29 @@ class DecayFit:
                 "aic": self.aic, "knob": self.knob}
 
 
-def _wls_line(t: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """Weighted straight line y = a + b·t: (coef, cov, chi2, r2)."""
+def _wls_line(t: np.ndarray, y: np.ndarray, w: np.ndarray, level: float) -> tuple[np.ndarray, float, float, float]:
+    """Weighted straight line y = a + b·t: (coef, half-width of the slope interval, chi2, r2).
+
+    The weights are inverse variances, so the slope's variance is known and the interval is
+    normal. When the points scatter more than their error bars allow (χ² beyond its 95 %
+    quantile: model misfit or correlated noise), the covariance is scaled by χ²/dof and the
+    interval uses Student's t.
+    """
     design = np.column_stack([np.ones_like(t), t])
     normal = design.T @ (w[:, None] * design)
     coef = np.linalg.solve(normal, design.T @ (w * y))
     resid = y - design @ coef
     chi2 = float(np.sum(w * resid**2))
     dof = len(t) - 2
-    scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
-    cov = np.linalg.inv(normal) * scale
+    slope_var = float(np.linalg.inv(normal)[1, 1])
+    if dof > 0 and chi2 > sps.chi2.ppf(0.95, dof):
+        half = sps.t.ppf(0.5 + level / 2, dof) * math.sqrt(slope_var * chi2 / dof)
+    else:
+        half = sps.norm.ppf(0.5 + level / 2) * math.sqrt(slope_var)
     ybar = np.sum(w * y) / np.sum(w)
     total = float(np.sum(w * (y - ybar) ** 2))
     r2 = 1 - chi2 / total if total > 0 else 1.0
-    return coef, cov, chi2, r2
+    return coef, float(half), chi2, r2
 
 
 def fit_decay(
@@ -336,17 +345,15 @@ def fit_decay(
     if keep.sum() < 3:
         raise ValueError(f"a decay fit needs at least 3 points with variance > 0; got {int(keep.sum())}")
     x, y, w = x[keep], np.log(v[keep]), 1.0 / r[keep] ** 2
-    fits = {"exponential": _wls_line(x, y, w)}
+    fits = {"exponential": _wls_line(x, y, w, level)}
     if np.all(x > 0):
-        fits["power"] = _wls_line(np.log(x), y, w)
+        fits["power"] = _wls_line(np.log(x), y, w, level)
     elif kind == "power":
         raise ValueError("a power-law fit needs every knob value > 0")
     aic = {name: f[2] + 4.0 for name, f in fits.items()}
     chosen = min(aic, key=aic.get) if kind == "auto" else kind
-    coef, cov, _, r2 = fits[chosen]
+    coef, half, _, r2 = fits[chosen]
     rate = -float(coef[1])
-    dof = len(x) - 2
-    half = float(sps.t.ppf(0.5 + level / 2, dof) * math.sqrt(cov[1, 1])) if dof > 0 else math.inf
     return DecayFit(
         kind=chosen, rate=rate, rate_ci=(rate - half, rate + half),
         base=math.exp(rate) if chosen == "exponential" else None,
