@@ -29,6 +29,8 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_gradvar.py --out benchmarks/results
+	$(BIN)/python benchmarks/bench_classical.py --out benchmarks/results
+	$(BIN)/python benchmarks/bench_train.py --out benchmarks/results
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

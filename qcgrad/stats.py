@@ -377,6 +377,32 @@ class Scan:
         return fit_decay(self.values, self.variances, [e.rel_err for e in self.estimates],
                          kind=kind, knob=self.knob)
 
+    def converged(self, tail: int = 3, level: float = 0.05) -> bool:
+        """Whether the variance has stopped moving with the knob over the last ``tail`` points.
+
+        A χ² test of the last points against their weighted mean, with each point's standard
+        error: use it on a scan over depth before fitting variance against width or qubits
+        (random circuits need depth of order 12n before Var(L) reaches its 2-design value).
+
+        Examples
+        --------
+        >>> import qcgrad as qg
+        >>> s = qg.scan(lambda d: qg.classical.tower(depth=d, activation="relu"), [2, 4, 6], n_samples=50)
+        >>> s.converged()
+        True
+        """
+        if not 2 <= tail <= len(self.estimates):
+            raise ValueError(f"tail={tail} must be between 2 and the number of points ({len(self.estimates)})")
+        last = self.estimates[-tail:]
+        v = np.array([e.variance for e in last])
+        se = np.array([e.se for e in last])
+        if np.any(se <= 0):
+            return bool(np.all(v == v[0]))
+        w = 1 / se**2
+        mean = np.sum(w * v) / np.sum(w)
+        chi2 = float(np.sum(w * (v - mean) ** 2))
+        return bool(sps.chi2.sf(chi2, tail - 1) > level)
+
     def records(self) -> list[dict[str, Any]]:
         """One dict per point: knob value, variance, ci, se, n_samples, model description."""
         return [{"knob": self.knob, "value": v, **e.to_dict()} for v, e in zip(self.values, self.estimates)]

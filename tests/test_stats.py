@@ -152,3 +152,11 @@ def test_scan_infers_the_knob_and_fits_the_decay():
 def test_scan_rejects_an_empty_grid():
     with pytest.raises(ValueError, match="empty"):
         qg.scan(lambda d: ScaledSine(d), values=[])
+
+
+def test_converged_tells_a_plateau_from_a_slope():
+    # ScaledSine: Var halves per unit of the knob (not converged); a constant-amplitude model is.
+    decaying = qg.scan(lambda d: ScaledSine(d), values=[1, 2, 3], n_samples=1000, seed=0)
+    flat = qg.scan(lambda d: ScaledSine(0), values=[1, 2, 3], n_samples=1000, seed=0, knob="depth")
+    assert not decaying.converged()
+    assert flat.converged()

@@ -1,0 +1,161 @@
+"""McClean workload benchmark: ∂C/∂θ₀ of S random circuits (L layers, cost zz), n = 2..n_max.
+
+Times, in one run: qcgrad's engine (batched parameter shift, tape recording included), the
+PennyLane barren-plateau demo loop (default.qubit, one QNode + qml.grad per sample; n ≤ 6,
+fewer samples, scaled per sample), and a lightning.qubit adjoint loop (one QNode per sample,
+only θ₀ trainable; fewer samples, scaled). Also the peak memory of all-parameter adjoint
+gradients at L and 4L (RSS high-water mark in a fresh subprocess per point). Writes JSON and
+prints a table. Peers that are not installed are reported as such.
+
+    python benchmarks/bench_gradvar.py --out benchmarks/results [--quick] [--n-max 12]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+import qcgrad as qg
+
+PAULIS = ("RX", "RY", "RZ")
+
+
+def time_engine(n: int, n_layers: int, s: int, repeats: int) -> float:
+    model = qg.quantum.circuit("random_pauli", n, n_layers, cost="zz")
+    params = model.sample_params(torch.Generator().manual_seed(n), s)
+    first = torch.tensor([0])
+    model.grad(params, first)  # warm-up (allocator, caches)
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        model.grad(params, first)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _demo_circuit(qml, np, n: int, n_layers: int, gates, rest):
+    def circuit(theta0):
+        for w in range(n):
+            qml.RY(np.pi / 4, wires=w)
+        for layer in range(n_layers):
+            for w in range(n):
+                i = layer * n + w
+                getattr(qml, gates[i])(theta0 if i == 0 else rest[i], wires=w)
+            for w in range(n - 1):
+                qml.CZ(wires=[w, w + 1])
+        return qml.expval(qml.Z(0) @ qml.Z(1))
+    return circuit
+
+
+def time_pennylane_loop(device: str, n: int, n_layers: int, s: int) -> float:
+    """Seconds per sample of a loop that builds one QNode per random circuit and takes qml.grad."""
+    import pennylane as qml
+    from pennylane import numpy as np
+
+    rng = __import__("random").Random(n)
+    diff = "adjoint" if device.startswith("lightning") else "backprop"
+    dev = qml.device(device, wires=n)
+    t0 = time.perf_counter()
+    for _ in range(s):
+        gates = [rng.choice(PAULIS) for _ in range(n * n_layers)]
+        rest = [rng.uniform(0, 2 * math.pi) for _ in range(n * n_layers)]
+        node = qml.QNode(_demo_circuit(qml, np, n, n_layers, gates, rest), dev, diff_method=diff)
+        qml.grad(node)(np.array(rng.uniform(0, 2 * math.pi), requires_grad=True))
+    return (time.perf_counter() - t0) / s
+
+
+_PEAK = """
+import sys, torch, qcgrad as qg
+n, L, s = map(int, sys.argv[1:4])
+torch.set_num_threads(int(sys.argv[4]))
+m = qg.quantum.circuit("random_pauli", n, L, cost="zz")
+p = m.sample_params(torch.Generator().manual_seed(0), s)
+m.grad(p[:1])
+def kib(field):
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(field))
+open("/proc/self/clear_refs", "w").write("5")  # reset the RSS high-water mark
+before = kib("VmRSS:")
+m.grad(p)
+print((kib("VmHWM:") - before) * 1024, p.numel() * 8)
+"""
+
+
+def peak_memory(n: int, n_layers: int, s: int) -> dict:
+    """Extra peak RSS (bytes) of all-parameter adjoint gradients, in a fresh process."""
+    out = subprocess.run([sys.executable, "-c", _PEAK, str(n), str(n_layers), str(s), str(torch.get_num_threads())],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return {"n_qubits": n, "n_layers": n_layers, "n_samples": s, "peak_rss_delta_bytes": int(out[0]),
+            "params_bytes": int(out[1]), "state_bytes": s * (1 << n) * 16}
+
+
+def _installed(distribution: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    ap.add_argument("--quick", action="store_true", help="n ≤ 6, fewer peer samples, small memory points")
+    ap.add_argument("--n-max", type=int, default=12)
+    ap.add_argument("--samples", type=int, default=200)
+    ap.add_argument("--layers", type=int, default=50)
+    args = ap.parse_args(argv)
+    n_max = min(args.n_max, 6) if args.quick else args.n_max
+    s, L = args.samples, args.layers
+    demo_s, light_s = (2, 4) if args.quick else (4, 10)
+    versions = {"qcgrad": qg.__version__, "torch": torch.__version__, "python": platform.python_version(),
+                "pennylane": _installed("pennylane"), "pennylane_lightning": _installed("pennylane-lightning")}
+    rows = []
+    for n in range(2, n_max + 1):
+        row = {"n_qubits": n, "engine_s": time_engine(n, L, s, repeats=3)}
+        if versions["pennylane"] and n <= 6:
+            row["demo_loop_s"] = time_pennylane_loop("default.qubit", n, L, demo_s) * s
+            row["demo_ratio"] = row["demo_loop_s"] / row["engine_s"]
+        if versions["pennylane_lightning"]:
+            row["lightning_adjoint_loop_s"] = time_pennylane_loop("lightning.qubit", n, L, light_s) * s
+            row["lightning_ratio"] = row["lightning_adjoint_loop_s"] / row["engine_s"]
+        rows.append(row)
+        print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
+    mem_n, mem_s = (8, 50) if args.quick else (12, s)
+    memory = [peak_memory(mem_n, layers, mem_s) for layers in (L, 4 * L)]
+    result = {
+        "workload": {"ansatz": "random_pauli", "cost": "zz", "n_layers": L, "n_samples": s, "params": "first",
+                     "engine_method": "batched parameter shift (2S states in one forward pass)"},
+        "peers": {
+            "demo_loop": {"device": "default.qubit", "diff_method": "backprop", "n_max": 6,
+                          "samples_timed": demo_s, "note": "seconds per sample x S"}
+            if versions["pennylane"] else "not installed",
+            "lightning_adjoint_loop": {"device": "lightning.qubit", "diff_method": "adjoint",
+                                       "samples_timed": light_s, "note": "seconds per sample x S, only theta0 trainable"}
+            if versions["pennylane_lightning"] else "not installed",
+            "qiskit_aer": "not installed" if not _installed("qiskit-aer") else "installed, not timed",
+            "tensorcircuit": "not installed" if not _installed("tensorcircuit-ng") else "installed, not timed",
+        },
+        "times": rows,
+        "memory_all_params_adjoint": memory,
+        "memory_ratio_4L_over_L": memory[1]["peak_rss_delta_bytes"] / max(1, memory[0]["peak_rss_delta_bytes"]),
+        "versions": versions,
+        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
+                    "torch_threads": torch.get_num_threads(), "load_avg": os.getloadavg()},
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bench_gradvar.json").write_text(json.dumps(result, indent=2))
+    print(f"memory (n={mem_n}, S={mem_s}): L={L}: {memory[0]['peak_rss_delta_bytes'] / 2**20:.1f} MiB, "
+          f"L={4 * L}: {memory[1]['peak_rss_delta_bytes'] / 2**20:.1f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+import json
+
+import pytest
+
+from qcgrad.cli import main
+
+
+@pytest.mark.slow
+def test_compare_writes_table_figure_and_records(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert main(["compare", "--out", str(out), "--samples", "40", "--max-depth", "8", "--max-qubits", "4"]) == 0
+    table = capsys.readouterr().out
+    for label in ("MLP sigmoid", "MLP tanh", "MLP ReLU", "random Pauli", "global cost", "local cost"):
+        assert label in table
+    assert (out / "compare.png").stat().st_size > 10_000
+    payload = json.loads((out / "compare.json").read_text())
+    assert len(payload["series"]) == 6
+    sig = next(s for s in payload["series"] if s["series"].startswith("MLP sigmoid"))
+    assert [r["value"] for r in sig["records"]] == [2, 4, 8]
+    assert sig["fit"]["rate"] > 0  # sigmoid gradients vanish with depth
+
+
+def test_compare_refuses_too_few_points(tmp_path, capsys):
+    assert main(["compare", "--out", str(tmp_path), "--max-depth", "4"]) == 2
+    assert "--max-depth" in capsys.readouterr().err

@@ -1,0 +1,34 @@
+"""Tiny studies and store comparisons shared by the sweep tests."""
+from __future__ import annotations
+
+import copy
+import sqlite3
+from pathlib import Path
+
+#: Six mlp points of a few milliseconds each; chunk_size < n_samples exercises chunking.
+TINY = {
+    "study": {"name": "tiny", "seed": 3, "n_samples": 24, "chunk_size": 8},
+    "model": {"family": "classical", "architecture": "mlp", "width": 3},
+    "grid": {"depth": [1, 2, 3], "activation": ["tanh", "relu"]},
+}
+
+#: Columns that legitimately differ between two runs of the same study.
+TIMING_COLUMNS = ("seconds", "finished")
+
+
+def study(**sections) -> dict:
+    """A deep copy of :data:`TINY` with sections updated key by key."""
+    config = copy.deepcopy(TINY)
+    for section, values in sections.items():
+        config.setdefault(section, {}).update(values)
+    return config
+
+
+def store_rows(path: Path) -> list[tuple]:
+    """Every stored point without timing columns, ordered by point_id (bit-exact comparison)."""
+    db = sqlite3.connect(path)
+    try:
+        names = [r[1] for r in db.execute("PRAGMA table_info(points)") if r[1] not in TIMING_COLUMNS]
+        return db.execute(f"SELECT {', '.join(names)} FROM points ORDER BY point_id").fetchall()
+    finally:
+        db.close()
