@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     for r in results:
         panels.setdefault(r.series.panel, {})[r.series.label] = (r.scan.records(), r.fit)
     fig = variance_figure(panels, title=f"qcgrad {__version__}: gradient variance at initialization, "
-                                        f"S={args.samples} samples per point")
+                                        f"S={args.samples} samples per point (global cost: 10×)")
     fig.savefig(out / "compare.png", dpi=120)
     payload = {
         "qcgrad": __version__, "n_samples": args.samples, "seed": args.seed,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from ..model import Model
+from ..profile import zero_fraction
 
 
 def dead_fraction(model: Model, params: torch.Tensor) -> dict[str, float]:
@@ -20,7 +21,7 @@ def dead_fraction(model: Model, params: torch.Tensor) -> dict[str, float]:
     Returns
     -------
     dict[str, float]
+        Group name -> :func:`qcgrad.profile.zero_fraction` of its gradient block.
     """
     g = model.grad(params)
-    return {k: (g[:, sl] == 0).double().mean().item()
-            for k, sl in model.param_groups.items() if k not in model.frozen}
+    return {k: zero_fraction(g[:, sl]) for k, sl in model.param_groups.items() if k not in model.frozen}
