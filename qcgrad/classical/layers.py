@@ -151,3 +151,15 @@ class Offset(Leaf):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.weight
 
+
+class Stack(nn.Module):
+    """Blocks applied in order; ``layers`` holds them so parameter groups follow the blocks."""
+
+    def __init__(self, blocks: list[nn.Module]):
+        super().__init__()
+        self.layers = nn.ModuleList(blocks)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.layers:
+            x = block(x)
+        return x

@@ -7,7 +7,7 @@ from torch import nn
 from .activations import ACTIVATIONS, get_activation
 from .base import TorchModel, build, layer_groups
 from .inits import INITS
-from .layers import Conv1d, Dense, Norm
+from .layers import Conv1d, Dense, Norm, Stack
 from .validation import check_choice, check_positive, check_positive_int
 
 #: What ``kind=`` accepts: dense blocks on vectors, or convolutions on 1-D signals.
@@ -33,17 +33,6 @@ class ResidualBlock(nn.Module):
         h = self.act(self.norm1(h) if self.norm1 is not None else h)
         h = self.second(h)
         return x + (self.norm2(h) if self.norm2 is not None else h)
-
-
-class ResNet(nn.Module):
-    def __init__(self, blocks: list[ResidualBlock]):
-        super().__init__()
-        self.layers = nn.ModuleList(blocks)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for block in self.layers:
-            x = block(x)
-        return x
 
 
 def resnet(depth: int, width: int = 16, kind: str = "fc", activation: str = "relu", init: str = "he",
@@ -93,7 +82,7 @@ def resnet(depth: int, width: int = 16, kind: str = "fc", activation: str = "rel
         make_layer, shape = (lambda: Dense(width, width, init, std)), (batch_size, width)
     else:
         make_layer, shape = (lambda: Conv1d(width, width, kernel_size, init, std)), (batch_size, width, length)
-    module = ResNet([ResidualBlock(make_layer, width, activation, batchnorm, zero_gamma) for _ in range(depth)])
+    module = Stack([ResidualBlock(make_layer, width, activation, batchnorm, zero_gamma) for _ in range(depth)])
     knobs = dict(depth=depth, width=width, kind=kind, activation=activation, init=init, std=std,
                  batchnorm=batchnorm, zero_gamma=zero_gamma, batch_size=batch_size)
     if kind == "conv":

@@ -9,7 +9,7 @@ from torch import nn
 from .activations import ACTIVATIONS, get_activation
 from .base import TorchModel, build, layer_groups
 from .inits import INITS
-from .layers import Dense, Norm
+from .layers import Dense, Norm, Stack
 from .validation import check_choice, check_positive, check_positive_int
 
 #: Where LayerNorm sits: before each sublayer inside the residual branch, or after the sum.
@@ -84,17 +84,6 @@ class TransformerBlock(nn.Module):
         return self.norm2(x + self._mlp(x))
 
 
-class Transformer(nn.Module):
-    def __init__(self, blocks: list[TransformerBlock]):
-        super().__init__()
-        self.layers = nn.ModuleList(blocks)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for block in self.layers:
-            x = block(x)
-        return x
-
-
 def transformer(depth: int, width: int = 16, heads: int = 2, seq_len: int = 8, norm: str = "pre",
                 scale: bool = True, temperature: float = 1.0, activation: str = "relu", init: str = "xavier",
                 std: float = 1.0, mlp_ratio: int = 2, batch_size: int = 4, seed: int = 0,
@@ -139,7 +128,7 @@ def transformer(depth: int, width: int = 16, heads: int = 2, seq_len: int = 8, n
     check_choice("activation", activation, ACTIVATIONS)
     check_choice("init", init, INITS)
     check_positive(temperature=temperature, std=std)
-    module = Transformer([TransformerBlock(width, heads, mlp_ratio * width, activation, init, std, norm, scale,
+    module = Stack([TransformerBlock(width, heads, mlp_ratio * width, activation, init, std, norm, scale,
                                            temperature) for _ in range(depth)])
     knobs = dict(depth=depth, width=width, heads=heads, seq_len=seq_len, norm=norm, scale=scale,
                  temperature=temperature, activation=activation, init=init, std=std, mlp_ratio=mlp_ratio,
