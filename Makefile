@@ -10,7 +10,6 @@ PYTEST_ARGS ?= -n 2
 # torch first and pinned: a bare `torch>=2.3` resolves to a multi-GB CUDA build here.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml
