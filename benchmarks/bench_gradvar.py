@@ -4,8 +4,10 @@ Times, in one run: qcgrad's engine (batched parameter shift, tape recording incl
 PennyLane barren-plateau demo loop (default.qubit, one QNode + qml.grad per sample; n ≤ 6,
 fewer samples, scaled per sample), and a lightning.qubit adjoint loop (one QNode per sample,
 only θ₀ trainable; fewer samples, scaled). Also the peak memory of all-parameter adjoint
-gradients at L and 4L (RSS high-water mark in a fresh subprocess per point). Writes JSON and
-prints a table. Peers that are not installed are reported as such.
+gradients at L and 4L (RSS high-water mark in a fresh subprocess per point, with a fixed
+glibc mmap threshold so RSS follows live tensors), and engine vs lightning.qubit at n=14..18
+with few samples. Writes JSON and prints a table. Peers that are not installed are reported
+as such.
 
     python benchmarks/bench_gradvar.py --out benchmarks/results [--quick] [--n-max 12]
 """
@@ -24,6 +26,7 @@ from pathlib import Path
 import torch
 
 import qcgrad as qg
+from qcgrad.quantum import engine
 
 PAULIS = ("RX", "RY", "RZ")
 
@@ -78,20 +81,27 @@ n, L, s = map(int, sys.argv[1:4])
 torch.set_num_threads(int(sys.argv[4]))
 m = qg.quantum.circuit("random_pauli", n, L, cost="zz")
 p = m.sample_params(torch.Generator().manual_seed(0), s)
-m.grad(p[:1])
 def kib(field):
     return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(field))
-open("/proc/self/clear_refs", "w").write("5")  # reset the RSS high-water mark
 before = kib("VmRSS:")
 m.grad(p)
 print((kib("VmHWM:") - before) * 1024, p.numel() * 8)
 """
+#: glibc raises its mmap threshold up to 32 MiB after the first large free, then keeps freed
+#: state-sized temporaries in the heap: RSS then measures fragmentation, not live tensors
+#: (1.2 GiB vs 0.13 GiB live at n=12, S=200). A fixed threshold keeps big blocks in mmap.
+_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(128 * 1024)}
 
 
 def peak_memory(n: int, n_layers: int, s: int) -> dict:
-    """Extra peak RSS (bytes) of all-parameter adjoint gradients, in a fresh process."""
+    """Extra peak RSS (bytes) of all-parameter adjoint gradients, in a fresh process.
+
+    No warm-up call: the high-water mark is read against the RSS just before the one call,
+    so imports and the model are excluded and nothing freed earlier hides in the heap.
+    """
+    env = {**os.environ, **_MALLOC_ENV}
     out = subprocess.run([sys.executable, "-c", _PEAK, str(n), str(n_layers), str(s), str(torch.get_num_threads())],
-                         capture_output=True, text=True, check=True).stdout.split()
+                         capture_output=True, text=True, check=True, env=env).stdout.split()
     return {"n_qubits": n, "n_layers": n_layers, "n_samples": s, "peak_rss_delta_bytes": int(out[0]),
             "params_bytes": int(out[1]), "state_bytes": s * (1 << n) * 16}
 
@@ -111,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n-max", type=int, default=12)
     ap.add_argument("--samples", type=int, default=200)
     ap.add_argument("--layers", type=int, default=50)
+    ap.add_argument("--large-samples", type=int, default=20, help="S for the n=14..18 lightning comparison")
     args = ap.parse_args(argv)
     n_max = min(args.n_max, 6) if args.quick else args.n_max
     s, L = args.samples, args.layers
@@ -128,6 +139,16 @@ def main(argv: list[str] | None = None) -> int:
             row["lightning_ratio"] = row["lightning_adjoint_loop_s"] / row["engine_s"]
         rows.append(row)
         print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
+    # Large states, CPU, against lightning.qubit: few samples so the whole table takes minutes.
+    large_s, large_light_s = (4, 1) if args.quick else (args.large_samples, 2)
+    large = []
+    for n in ([14] if args.quick else range(14, 19)):
+        row = {"n_qubits": n, "n_samples": large_s, "engine_s": time_engine(n, L, large_s, repeats=1)}
+        if versions["pennylane_lightning"]:
+            row["lightning_adjoint_loop_s"] = time_pennylane_loop("lightning.qubit", n, L, large_light_s) * large_s
+            row["lightning_ratio"] = row["lightning_adjoint_loop_s"] / row["engine_s"]
+        large.append(row)
+        print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
     mem_n, mem_s = (8, 50) if args.quick else (12, s)
     memory = [peak_memory(mem_n, layers, mem_s) for layers in (L, 4 * L)]
     result = {
@@ -144,11 +165,15 @@ def main(argv: list[str] | None = None) -> int:
             "tensorcircuit": "not installed" if not _installed("tensorcircuit-ng") else "installed, not timed",
         },
         "times": rows,
+        "large_n_cpu": {"n_samples": large_s, "lightning_samples_timed": large_light_s,
+                        "note": "S kept small so n=14..18 finishes in minutes; lightning scaled per sample",
+                        "times": large},
         "memory_all_params_adjoint": memory,
         "memory_ratio_4L_over_L": memory[1]["peak_rss_delta_bytes"] / max(1, memory[0]["peak_rss_delta_bytes"]),
         "versions": versions,
         "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
-                    "torch_threads": torch.get_num_threads(), "load_avg": os.getloadavg()},
+                    "torch_threads": torch.get_num_threads(), "load_avg": os.getloadavg(),
+                    "engine_min_amplitudes_per_thread": engine.MIN_AMPLITUDES_PER_THREAD},
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench_gradvar.json").write_text(json.dumps(result, indent=2))

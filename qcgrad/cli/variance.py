@@ -31,7 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Variance of per-sample gradients of one model over its init "
                                    "distribution. NAME is an architecture or an ansatz (see `qcgrad list`).",
                        epilog="examples: qcgrad variance random_pauli n_qubits=6 n_layers=50 cost=zz --json\n"
-                              "          qcgrad variance mlp depth=20 width=64 activation=tanh init=xavier",
+                              "          qcgrad variance mlp depth=20 width=64 activation=tanh init=xavier\n"
+                              "          qcgrad variance hardware_efficient n_qubits=4 n_layers=3 cost=tfim:h=0.5 topology=ring\n"
+                              "          qcgrad variance random_pauli n_qubits=3 n_layers=4 noise=depolarizing:0.1 shots=1000",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("name")
     p.add_argument("knobs", nargs="*", metavar="knob=value")

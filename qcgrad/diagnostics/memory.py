@@ -7,15 +7,23 @@ training step keeps alive for the backward pass.
 """
 from __future__ import annotations
 
+import math
 import weakref
 from typing import Any, Callable, Iterable
 
 import torch
+from torch.func import functional_call
+from torch.utils.checkpoint import checkpoint_sequential
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
 from ..model import Model
 from ..seeding import sample_block
+
+
+def _storage_ptrs(tree: Any) -> set[int]:
+    return {t.untyped_storage().data_ptr() for t in tree_leaves(tree)
+            if isinstance(t, torch.Tensor) and t.device.type != "meta"}
 
 
 class _PeakTracker(TorchDispatchMode):
@@ -33,11 +41,15 @@ class _PeakTracker(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
+        # An output sharing an input's storage (a view, an in-place or out= op) allocates
+        # nothing; counting it would add the input's whole storage — e.g. the parameter
+        # block a split of θ views — once per op that touches it.
+        aliased = _storage_ptrs((args, kwargs))
         for t in tree_leaves(out):
             if isinstance(t, torch.Tensor) and t.device.type != "meta":
                 storage = t.untyped_storage()
                 key, nbytes = storage.data_ptr(), storage.nbytes()
-                if nbytes and key not in self._seen:  # views share their base's storage
+                if nbytes and key not in self._seen and key not in aliased:
                     self._seen.add(key)
                     self.live += nbytes
                     self.peak = max(self.peak, self.live)
@@ -52,14 +64,66 @@ def peak_bytes(fn: Callable[[], Any]) -> int:
     --------
     >>> peak_bytes(lambda: torch.ones(1000, dtype=torch.float64).sum())
     8008
+    >>> x = torch.ones(1000, dtype=torch.float64)
+    >>> peak_bytes(lambda: x[:10].sum())  # the view allocates nothing, the sum 8 bytes
+    8
     """
     with _PeakTracker() as tracker:
         fn()
     return tracker.peak
 
 
+def checkpointed_cost(model: Model, theta: torch.Tensor, segments: int | None = None) -> torch.Tensor:
+    """Cost of one parameter vector with activation checkpointing between layer segments.
+
+    The chain of layers is cut into ``segments`` pieces; only each piece's input is kept
+    for the backward pass and the piece is recomputed there, so training stores
+    O(segments + L/segments) activations instead of O(L) (√L each by default).
+
+    Parameters
+    ----------
+    model : Model
+        A layer chain: a :class:`qcgrad.classical.TorchModel` whose module has ``layers``
+        (applied in order) and ``act`` (applied between them), as ``mlp`` and
+        ``deep_linear`` build.
+    theta : Tensor[n_params]
+        One parameter vector (checkpoint segments cannot be recomputed under ``vmap``).
+    segments : int, optional
+        Default ``round(sqrt(depth))``.
+
+    Returns
+    -------
+    Tensor
+        The scalar cost, differentiable with respect to ``theta``.
+
+    Examples
+    --------
+    >>> import qcgrad as qg
+    >>> net = qg.classical.mlp(depth=4, width=3)
+    >>> theta = net.sample_params(torch.Generator().manual_seed(0), 1)
+    >>> torch.allclose(checkpointed_cost(net, theta[0]), net.cost(theta)[0])
+    True
+    """
+    module = getattr(model, "module", None)
+    if not (hasattr(module, "layers") and hasattr(module, "act") and hasattr(model, "unflatten")):
+        raise TypeError(f"checkpointing needs a layer-chain TorchModel (mlp, deep_linear); got {type(model).__name__}")
+    depth = len(module.layers)
+    segments = max(1, round(math.sqrt(depth))) if segments is None else segments
+    if isinstance(segments, bool) or not isinstance(segments, int) or not 1 <= segments <= depth:
+        raise ValueError(f"segments={segments!r} is not allowed; use an int in [1, {depth}]")
+    named = model.unflatten(theta)
+
+    def stage(k: int) -> Callable[[torch.Tensor], torch.Tensor]:
+        layer, prefix = module.layers[k], f"layers.{k}."
+        own = {name.removeprefix(prefix): v for name, v in named.items() if name.startswith(prefix)}
+        return lambda x: functional_call(layer, own, (x if k == 0 else module.act(x),))
+
+    out = checkpoint_sequential([stage(k) for k in range(depth)], segments, model.inputs, use_reentrant=False)
+    return model._loss(out)
+
+
 def memory_profile(build: Callable[[int], Model], depths: Iterable[int], n_runs: int = 1,
-                   seed: int = 0) -> list[dict[str, Any]]:
+                   seed: int = 0, checkpoint: bool = False) -> list[dict[str, Any]]:
     """Peak memory of one training step vs one inference pass at each depth.
 
     Training (cost and backward) keeps every layer's activations for the backward pass,
@@ -74,27 +138,39 @@ def memory_profile(build: Callable[[int], Model], depths: Iterable[int], n_runs:
     n_runs : int
         Parameter vectors evaluated at once.
     seed : int
+    checkpoint : bool
+        Also measure a training step with activation checkpointing
+        (:func:`checkpointed_cost`, √L segments); needs a layer-chain model and
+        ``n_runs=1``. Its peak lies between inference and plain training.
 
     Returns
     -------
     list of dict
-        ``depth``, ``param_bytes``, ``train_bytes``, ``inference_bytes`` and the model
-        description, one per depth.
+        ``depth``, ``param_bytes``, ``train_bytes``, ``inference_bytes`` (and
+        ``checkpoint_bytes`` when asked) and the model description, one per depth.
     """
+    if checkpoint and n_runs != 1:
+        raise ValueError(f"n_runs={n_runs!r} is not allowed with checkpoint=True; use n_runs=1")
     records = []
     for depth in depths:
         model = build(depth)
-        theta = sample_block(model, seed, 0, n_runs)
+        theta = sample_block(model, seed, 0, n_runs).clone()  # own storage, not a view of the sample block
 
         def step() -> None:
             p = theta.detach().requires_grad_(True)
             model.cost(p).sum().backward()
 
+        def checkpointed_step() -> None:
+            p = theta[0].detach().requires_grad_(True)
+            checkpointed_cost(model, p).backward()
+
         def infer() -> None:
             with torch.no_grad():
                 model.cost(theta)
 
-        records.append({"depth": depth, "param_bytes": theta.numel() * theta.element_size(),
-                        "train_bytes": peak_bytes(step), "inference_bytes": peak_bytes(infer),
-                        "model": model.describe()})
+        record = {"depth": depth, "param_bytes": theta.numel() * theta.element_size(),
+                  "train_bytes": peak_bytes(step), "inference_bytes": peak_bytes(infer)}
+        if checkpoint:
+            record["checkpoint_bytes"] = peak_bytes(checkpointed_step)
+        records.append({**record, "model": model.describe()})
     return records

@@ -140,8 +140,8 @@ def train(
     opt = make_optimizer(optimizer, theta, model, lr, **(optimizer_options or {}))
     sched = make_schedule(schedule, opt, steps, **(schedule_options or {}))
     scaler = make_loss_scaler(loss_scale, n_runs)
-    trainable = model.trainable
-    frozen_values = theta.detach()[:, ~trainable].clone()
+    frozen = torch.nonzero(~model.trainable)[:, 0]
+    frozen_values = theta.detach()[:, frozen].clone()
     groups = {k: v for k, v in model.param_groups.items() if k not in model.frozen}
 
     losses, norms, group_norms, skipped, scales = [], [], [], [], []
@@ -151,10 +151,12 @@ def train(
         objective = loss.sum() if scaler is None else scaler.scale_loss(loss)
         (grad,) = torch.autograd.grad(objective, low)
         grad = grad.to(master_dtype) if scaler is None else scaler.unscale(grad, master_dtype)
-        grad[:, ~trainable] = 0
-        finite = torch.isfinite(grad).all(dim=1)
+        if len(frozen):
+            grad[:, frozen] = 0
+        norm = torch.linalg.vector_norm(grad, dim=1)
+        finite = _finite_rows(grad, norm)
         losses.append(loss.detach().to(master_dtype))
-        norms.append(torch.linalg.vector_norm(grad, dim=1))
+        norms.append(norm)
         group_norms.append(torch.stack([torch.linalg.vector_norm(grad[:, sl], dim=1) for sl in groups.values()]))
         skipped.append(~finite)
         if scaler is not None:
@@ -163,9 +165,10 @@ def train(
             grad = clip_by_value(grad, clip_value)
         if clip_norm is not None:
             grad = clip_by_global_norm(grad, clip_norm)
-        _step(opt, theta, torch.where(finite[:, None], grad, 0.0), finite)
-        with torch.no_grad():
-            theta[:, ~trainable] = frozen_values  # structure parameters never move
+        _step(opt, theta, grad if finite.all() else torch.where(finite[:, None], grad, 0.0), finite)
+        if len(frozen):
+            with torch.no_grad():
+                theta[:, frozen] = frozen_values  # structure parameters never move
         sched.step()
         if scaler is not None:
             scaler.update(finite)
@@ -186,6 +189,19 @@ def train(
                 "loss_scale": loss_scale, "dtype": str(dtype).removeprefix("torch."),
                 "optimizer_options": optimizer_options or {}, "model": model.describe()},
     )
+
+
+def _finite_rows(grad: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:
+    """Which rows of ``grad`` are all finite, given their L2 norms.
+
+    A finite norm proves a finite row, so the entrywise check (several full passes over
+    ``grad``, as costly as an optimizer step) runs only on rows whose norm is not finite:
+    a NaN or inf entry, or finite entries whose squares overflow.
+    """
+    finite = torch.isfinite(norm)
+    if not finite.all():
+        finite[~finite] = torch.isfinite(grad[~finite]).all(dim=1)
+    return finite
 
 
 def _step(opt: torch.optim.Optimizer, theta: torch.Tensor, grad: torch.Tensor, finite: torch.Tensor) -> None:

@@ -1,8 +1,14 @@
 """Parameterized quantum circuits as qcgrad Models, with a batched torch engine."""
 from typing import Callable
 
-from .ansatze import INITS, random_pauli, tensor_product
-from .circuit import ANSATZ_SPECS, COST_SPECS, CircuitModel, circuit
+from . import density, noise, shots
+from .ansatze import ANSATZ_SPECS, TOPOLOGIES, random_pauli, tensor_product
+from .circuit import CircuitModel, circuit
+from .costs import COST_SPECS, heisenberg, make_cost, tfim
+from .inits import INITS
+from .layerwise import LayerwiseResult, layerwise_train
+from .noise import CHANNELS, Noise
+from .shots import ShotDecomposition, decompose_variance
 
 #: Ansatz name -> PennyLane template; cost name -> observable builder; what `qcgrad list` shows.
 ANSATZE: dict[str, Callable] = {name: spec.qfunc for name, spec in ANSATZ_SPECS.items()}
@@ -10,4 +16,8 @@ COSTS: dict[str, Callable] = {name: spec.observable for name, spec in COST_SPECS
 #: Devices besides any installed PennyLane device name.
 DEVICES = ("engine", "default.qubit", "lightning.qubit", "default.mixed")
 
-__all__ = ["ANSATZE", "COSTS", "INITS", "DEVICES", "CircuitModel", "circuit", "random_pauli", "tensor_product"]
+__all__ = [
+    "ANSATZE", "COSTS", "INITS", "DEVICES", "TOPOLOGIES", "CHANNELS", "CircuitModel", "circuit",
+    "random_pauli", "tensor_product", "tfim", "heisenberg", "make_cost", "layerwise_train",
+    "LayerwiseResult", "Noise", "ShotDecomposition", "decompose_variance", "density", "noise", "shots",
+]

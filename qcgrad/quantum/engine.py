@@ -11,7 +11,18 @@ Why it is fast:
 - consecutive single-qubit gates are fused (per wire, and then into a Kronecker block of up
   to :data:`BLOCK_WIRES` neighbouring wires, one matmul for the block);
 - parameter-free diagonal gates (CZ chains, Z, S, T) are fused into one diagonal vector;
-- matrices of all gates of one kind are built in one vectorised call.
+- matrices of all gates of one kind are built in one vectorised call;
+- when every wire has a pending single-qubit gate (layered ansätze), the blocks are applied
+  as ``U @ x.mT`` on the last wires, which moves those wires to the front: one large batched
+  GEMM per block and no strided middle-block matmuls; after all blocks the order is restored;
+- small batches run on one CPU thread (:data:`MIN_AMPLITUDES_PER_THREAD`): the kernels are
+  too short for thread barriers to pay, and on a shared machine they stall.
+
+Observables: a real diagonal ``Tensor[2^n]`` (diagonal costs) or a Pauli-sum Hamiltonian
+compiled by :func:`pauli_sum` (``qml.Hamiltonian``/``qml.ops.Sum`` of Pauli words, e.g. TFIM
+or Heisenberg) into a :class:`PauliSum`; both are accepted by :func:`expectation` and
+:func:`adjoint_gradient`. Hψ is a sum of bit-flip permutations times diagonal phases (terms
+sharing a flip mask are merged), never a dense 2^n x 2^n matrix.
 
 Gradients (:func:`adjoint_gradient`) use the adjoint method: memory O(S·2^n), independent
 of depth. Partials with respect to the gates' own parameters are obtained per gate from
@@ -21,6 +32,7 @@ with a torch-differentiable matrix works), then mapped to the caller's parameter
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 from typing import Any, Callable, Sequence
 
@@ -36,6 +48,26 @@ SEGMENT = 256
 #: State vectors alive at once per sample: forward (state + buffer) and adjoint (ψ, λ pair
 #: + buffer pair + reduced-matrix temporaries); used to size chunks.
 STATES_PER_SAMPLE = {"forward": 3, "adjoint": 6}
+#: CPU work per torch thread (amplitudes of the batch): smaller batches use fewer threads.
+MIN_AMPLITUDES_PER_THREAD = 1 << 22
+
+
+@contextlib.contextmanager
+def _cpu_threads(amplitudes: int, device: torch.device):
+    """Cap torch's CPU threads at one per :data:`MIN_AMPLITUDES_PER_THREAD` amplitudes.
+
+    Never raises the caller's thread count; CUDA work is left alone.
+    """
+    before = torch.get_num_threads()
+    wanted = min(before, max(1, amplitudes // MIN_AMPLITUDES_PER_THREAD))
+    if torch.device(device or "cpu").type != "cpu" or wanted == before:
+        yield
+        return
+    torch.set_num_threads(wanted)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 # --- gate matrices, vectorised over any leading shape -------------------------------------
@@ -262,6 +294,31 @@ class _Runner:
             self.state = _apply(self.state, u, wires, self.n, None)
 
     def flush(self) -> None:
+        if len(self.single) == self.n:
+            self._rotating_blocks()
+        self._blocks()
+        if self.diag is not None:
+            self.state = self.state.mul_(self.diag) if self.inplace else self.state * self.diag
+        self.diag, self.diag_wires = None, set()
+
+    def _rotating_blocks(self) -> None:
+        # Each block acts on the LAST wires as U @ x.mT, which writes its wires to the front;
+        # taking the blocks from the last one back leaves the wire order as it was.
+        lead = self.state.shape[:-1]
+        for lo, hi in reversed(_chunks(self.n, BLOCK_WIRES)):
+            u = self.single[lo]
+            for w in range(lo + 1, hi):
+                u = _kron(u, self.single[w])
+            d = 1 << (hi - lo)
+            x = self.state.view(lead + (-1, d)).mT
+            if self.inplace:
+                res = torch.matmul(u, x, out=self.buf.view(lead + (d, -1))).view(self.state.shape)
+                self.state, self.buf = res, self.state
+            else:
+                self.state = torch.matmul(u, x).reshape(self.state.shape)
+        self.single = {}
+
+    def _blocks(self) -> None:
         wires = sorted(self.single)
         # Kronecker blocks of neighbouring wires: one pass over the state per block.
         while wires:
@@ -274,9 +331,6 @@ class _Runner:
                 u = _kron(u, self.single[w])
             self._matmul(u, block)
         self.single = {}
-        if self.diag is not None:
-            self.state = self.state.mul_(self.diag) if self.inplace else self.state * self.diag
-        self.diag, self.diag_wires = None, set()
 
     def push(self, g: _Gate, mat: torch.Tensor) -> None:
         if g.fixed and len(g.wires) <= 3:
@@ -296,11 +350,25 @@ class _Runner:
             self._matmul(mat, g.wires)
 
 
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    """``[lo, hi)`` ranges covering ``range(n)`` in the fewest near-equal runs of ≤ ``size``.
+
+    Examples
+    --------
+    >>> _chunks(10, 4)
+    [(0, 4), (4, 7), (7, 10)]
+    """
+    m = -(-n // size)
+    bounds = [k * n // m for k in range(m + 1)]
+    bounds = [n - b for b in reversed(bounds)]  # larger runs first
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
 def _kron(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Batched Kronecker product of ``[S?, p, p]`` and ``[S?, q, q]`` (a on the higher wires)."""
     p, q = a.shape[-1], b.shape[-1]
-    lead = torch.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    return (a[..., :, None, :, None] * b[..., None, :, None, :]).reshape(lead + (p * q, p * q))
+    outer = a[..., :, None, :, None] * b[..., None, :, None, :]
+    return outer.reshape(outer.shape[:-4] + (p * q, p * q))
 
 
 def _zero_state(batch: int, n: int, cdt, device) -> torch.Tensor:
@@ -354,22 +422,141 @@ def simulate(ops: Sequence[Any], wires: Sequence[Any], batch: int, dtype: torch.
     grad_mode = torch.is_grad_enabled() and any(any(g.trainable) for g in gates)
     cache: dict = {}
     runner = _Runner(_zero_state(batch, n, cdt, device), n, cache, inplace=not grad_mode)
-    for lo in range(0, len(gates), SEGMENT):
-        seg = gates[lo: lo + SEGMENT]
-        mats = _Matrices(seg, cdt, cache, device)
-        for g, m in zip(seg, mats.mats):
-            runner.push(g, m)
-    runner.flush()
+    with _cpu_threads(batch << n, runner.state.device):
+        for lo in range(0, len(gates), SEGMENT):
+            seg = gates[lo: lo + SEGMENT]
+            mats = _Matrices(seg, cdt, cache, device)
+            for g, m in zip(seg, mats.mats):
+                runner.push(g, m)
+        runner.flush()
     return runner.state
 
 
-def expectation(state: torch.Tensor, diagonal: torch.Tensor) -> torch.Tensor:
-    """⟨ψ|H|ψ⟩ per sample for a diagonal observable ``diagonal[2^n]`` (real)."""
+class PauliSum:
+    """A Pauli-sum Hamiltonian H = Σ_t c_t P_t compiled for batches of state vectors.
+
+    Build it with :func:`pauli_sum`. A Pauli word flips the bits of its X/Y wires and
+    multiplies by a phase, so the terms are grouped by flip mask and each group becomes one
+    diagonal: Hψ = Σ_groups D_g ⊙ flip_g(ψ) (TFIM: n + 1 groups, Heisenberg: n). The
+    diagonals (``groups`` × 2^n numbers) are built once per device and dtype.
+
+    Attributes
+    ----------
+    n_qubits : int
+    terms : dict[tuple[int, ...], list[tuple[complex, tuple[int, ...]]]]
+        Flip wires -> [(c_t · i^{#Y}, wires where P_t has Y or Z)]; wire 0 most significant.
+    """
+
+    def __init__(self, n_qubits: int, terms: dict[tuple[int, ...], list[tuple[complex, tuple[int, ...]]]]) -> None:
+        self.n_qubits, self.terms = n_qubits, terms
+        self._diagonals: dict[tuple, list[tuple[tuple[int, ...], torch.Tensor]]] = {}
+
+    def diagonals(self, device, dtype: torch.dtype) -> list[tuple[tuple[int, ...], torch.Tensor]]:
+        """``[(flip wires, D[2^n])]``: D real when the group's phases are real, else ``dtype``."""
+        key = (str(torch.device(device or "cpu")), dtype)
+        if key not in self._diagonals:
+            n = self.n_qubits
+            idx = torch.arange(1 << n, device=device)
+            groups = []
+            for flips, words in self.terms.items():
+                flip_mask = sum(1 << (n - 1 - w) for w in flips)
+                d = torch.zeros(1 << n, dtype=torch.complex128, device=device)
+                for coeff, zs in words:
+                    # Z/Y act before the flip: the phase reads the input bit, i.e. output c ^ flips.
+                    parity = torch.zeros_like(idx)
+                    for w in zs:
+                        parity ^= ((idx ^ flip_mask) >> (n - 1 - w)) & 1
+                    d += coeff * (1 - 2 * parity).to(torch.float64)
+                real = bool(d.imag.abs().max() == 0)
+                cdt, rdt = _complex_dtype(dtype)
+                groups.append((tuple(1 + w for w in flips), d.real.to(rdt) if real else d.to(cdt)))
+            self._diagonals[key] = groups
+        return self._diagonals[key]
+
+    def apply(self, state: torch.Tensor) -> torch.Tensor:
+        """Hψ for ``state[*lead, 2^n]`` (differentiable): one flip and one product per group."""
+        n, lead = self.n_qubits, state.shape[:-1]
+        cube = state.view(lead + (2,) * n)
+        out = torch.zeros_like(state)
+        for dims, d in self.diagonals(state.device, state.dtype):
+            flipped = cube.flip([len(lead) - 1 + k for k in dims]).reshape(state.shape) if dims else state
+            out = out.addcmul_(flipped, d)
+        return out
+
+    def expectation(self, state: torch.Tensor) -> torch.Tensor:
+        """Re ⟨ψ|H|ψ⟩ per state (``[*lead, 2^n] -> [*lead]``)."""
+        return _real_inner(state, self.apply(state))
+
+
+def _real_inner(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Re Σ conj(a) b over the last axis."""
+    return (torch.view_as_real(a) * torch.view_as_real(b)).sum((-2, -1))
+
+
+def pauli_sum(observable: Any, wires: Sequence[Any]) -> PauliSum:
+    """Compile a PennyLane Pauli-sum observable for the engine.
+
+    Parameters
+    ----------
+    observable : PennyLane operator
+        Any linear combination of Pauli words: ``qml.Hamiltonian``, ``qml.ops.Sum``,
+        products and scalar products of ``qml.X/Y/Z/Identity``.
+    wires : sequence
+        The circuit's wire labels (``wires[0]`` most significant, as in :func:`simulate`).
+
+    Returns
+    -------
+    PauliSum
+        Pass it to :func:`expectation` or :func:`adjoint_gradient` in place of a diagonal.
+
+    Examples
+    --------
+    >>> import pennylane as qml
+    >>> h = pauli_sum(qml.Z(0) @ qml.Z(1) + 0.5 * qml.X(1), wires=[0, 1])
+    >>> state = simulate([qml.Hadamard(1)], wires=[0, 1], batch=1)
+    >>> round(expectation(state, h).item(), 12)
+    0.5
+    """
+    import pennylane as qml  # the engine itself needs only torch
+
+    wire_map = {w: i for i, w in enumerate(wires)}
+    try:
+        sentence = qml.pauli.pauli_sentence(observable)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"observable {observable!r} is not a sum of Pauli words; use qml.Hamiltonian or "
+                         "sums/products of qml.X, qml.Y, qml.Z, qml.Identity (or a diagonal tensor)") from err
+    terms: dict[tuple[int, ...], list[tuple[complex, tuple[int, ...]]]] = {}
+    for word, coeff in sentence.items():
+        unknown = [w for w in word if w not in wire_map]
+        if unknown:
+            raise ValueError(f"observable acts on wire {unknown[0]!r}; circuit wires are {list(wire_map)}")
+        flips = tuple(sorted(wire_map[w] for w, p in word.items() if p in ("X", "Y")))
+        zs = tuple(sorted(wire_map[w] for w, p in word.items() if p in ("Y", "Z")))
+        n_y = sum(p == "Y" for p in word.values())
+        # Y = i X Z: the i's collect into the coefficient.
+        terms.setdefault(flips, []).append((complex(coeff) * 1j ** n_y, zs))
+    return PauliSum(len(wires), terms)
+
+
+def expectation(state: torch.Tensor, observable: "torch.Tensor | PauliSum") -> torch.Tensor:
+    """⟨ψ|H|ψ⟩ per sample: ``observable`` a real diagonal ``Tensor[2^n]`` or a :class:`PauliSum`."""
+    if isinstance(observable, PauliSum):
+        return observable.expectation(state)
     probs = torch.view_as_real(state).square().sum(-1)
-    return probs @ diagonal.to(probs.dtype)
+    return probs @ observable.to(probs.dtype)
 
 
-def adjoint_gradient(ops: Sequence[Any], wires: Sequence[Any], batch: int, diagonal: torch.Tensor,
+def _seed_adjoint(psi: torch.Tensor, observable: "torch.Tensor | PauliSum",
+                  rdt: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cost ⟨ψ|H|ψ⟩ and λ = Hψ for the adjoint pass."""
+    if isinstance(observable, PauliSum):
+        lam = observable.apply(psi)
+        return _real_inner(psi, lam), lam
+    diag = observable.to(device=psi.device, dtype=rdt)
+    return expectation(psi, diag), psi * diag
+
+
+def adjoint_gradient(ops: Sequence[Any], wires: Sequence[Any], batch: int, observable: "torch.Tensor | PauliSum",
                      params: torch.Tensor, dtype: torch.dtype = torch.complex128) -> tuple[torch.Tensor, torch.Tensor]:
     """Costs ⟨H⟩ and their gradients with respect to ``params`` by the adjoint method.
 
@@ -379,8 +566,9 @@ def adjoint_gradient(ops: Sequence[Any], wires: Sequence[Any], batch: int, diago
         Recorded from ``params`` (requires_grad) with broadcasting over ``batch`` samples.
     wires, batch, dtype
         As in :func:`simulate`.
-    diagonal : Tensor[2**n]
-        The observable's diagonal in the computational basis.
+    observable : Tensor[2**n] or PauliSum
+        The observable's real diagonal in the computational basis, or a Pauli sum from
+        :func:`pauli_sum` (λ = Hψ is then built from bit flips and phases).
     params : Tensor[batch, P]
         The tensor the operations' parameters were computed from.
 
@@ -394,59 +582,60 @@ def adjoint_gradient(ops: Sequence[Any], wires: Sequence[Any], batch: int, diago
     n = len(wires)
     wire_map = {w: i for i, w in enumerate(wires)}
     device = params.device
-    gates = _expand(ops, wire_map, batch, rdt, device)
-    cache: dict = {}
-    with torch.no_grad():
-        runner = _Runner(_zero_state(batch, n, cdt, device), n, cache, inplace=True)
-        for lo in range(0, len(gates), SEGMENT):
-            seg = gates[lo: lo + SEGMENT]
-            for g, m in zip(seg, _Matrices(seg, cdt, cache, device).mats):
-                runner.push(g, m)
-        runner.flush()
-        psi = runner.state
-        diag = diagonal.to(device=device, dtype=rdt)
-        cost = expectation(psi, diag)
-        pair = torch.stack([psi, psi * diag])
-        del runner, psi
-    buf = torch.empty_like(pair)
-    outputs: list[torch.Tensor] = []
-    grads: list[torch.Tensor] = []
-    pending_diag: torch.Tensor | None = None
-    for hi in range(len(gates), 0, -SEGMENT):
-        seg = gates[max(0, hi - SEGMENT): hi]
-        mats = _Matrices(seg, cdt, cache, device, leaves=True)
-        grad_u: list[tuple[torch.Tensor, torch.Tensor]] = []
+    with _cpu_threads(2 * batch << n, device):
+        gates = _expand(ops, wire_map, batch, rdt, device)
+        cache: dict = {}
         with torch.no_grad():
-            for i in range(len(seg) - 1, -1, -1):
-                g, u = seg[i], mats.mats[i]
-                full = _full_diagonal(g, u, n, cache) if g.fixed and len(g.wires) <= 3 else None
-                if full is not None:
-                    pending_diag = full.conj() if pending_diag is None else pending_diag * full.conj()
-                    continue
-                if pending_diag is not None:
-                    pair.mul_(pending_diag)
-                    pending_diag = None
-                res = _apply(pair, u.conj().mT, g.wires, n, buf)
-                pair, buf = res, pair
-                if any(g.trainable):
-                    # dC/dU (torch's convention for complex inputs) = 2 λ ψ_{k-1}^†, λ before undoing U.
-                    grad_u.append((u, 2 * u @ _reduced(pair, g.wires, n)))
-        if grad_u:
-            roots = mats.roots
-            root_grads = torch.autograd.grad([u for u, _ in grad_u], roots, [gu for _, gu in grad_u],
-                                             allow_unused=True)
-            by_root = {id(r): (torch.zeros(r.shape, dtype=rdt, device=device) if gr is None else gr)
-                       for r, gr in zip(roots, root_grads)}
-            for i, g in enumerate(seg):
-                for (root, row), p, t in zip(mats.refs[i], g.params, g.trainable):
-                    if t:
-                        outputs.append(p)
-                        gr = by_root[id(root)]
-                        grads.append(gr if row is None else gr[row])
-    (grad,) = torch.autograd.grad(outputs, params, grads, allow_unused=True) if outputs else (None,)
-    if grad is None:
+            runner = _Runner(_zero_state(batch, n, cdt, device), n, cache, inplace=True)
+            for lo in range(0, len(gates), SEGMENT):
+                seg = gates[lo: lo + SEGMENT]
+                for g, m in zip(seg, _Matrices(seg, cdt, cache, device).mats):
+                    runner.push(g, m)
+            runner.flush()
+            psi = runner.state
+            cost, lam = _seed_adjoint(psi, observable, rdt)
+            pair = torch.stack([psi, lam])
+            del runner, psi, lam
+        buf = torch.empty_like(pair)
         grad = torch.zeros_like(params)
-    return cost, grad
+        pending_diag: torch.Tensor | None = None
+        for hi in range(len(gates), 0, -SEGMENT):
+            seg = gates[max(0, hi - SEGMENT): hi]
+            mats = _Matrices(seg, cdt, cache, device, leaves=True)
+            grad_u: list[tuple[torch.Tensor, torch.Tensor]] = []
+            with torch.no_grad():
+                for i in range(len(seg) - 1, -1, -1):
+                    g, u = seg[i], mats.mats[i]
+                    full = _full_diagonal(g, u, n, cache) if g.fixed and len(g.wires) <= 3 else None
+                    if full is not None:
+                        pending_diag = full.conj() if pending_diag is None else pending_diag * full.conj()
+                        continue
+                    if pending_diag is not None:
+                        pair.mul_(pending_diag)
+                        pending_diag = None
+                    res = _apply(pair, u.conj().mT, g.wires, n, buf)
+                    pair, buf = res, pair
+                    if any(g.trainable):
+                        # dC/dU (torch's convention for complex inputs) = 2 λ ψ_{k-1}^†, λ before undoing U.
+                        grad_u.append((u, 2 * u @ _reduced(pair, g.wires, n)))
+            if grad_u:
+                roots = mats.roots
+                root_grads = torch.autograd.grad([u for u, _ in grad_u], roots, [gu for _, gu in grad_u],
+                                                 allow_unused=True)
+                by_root = {id(r): (torch.zeros(r.shape, dtype=rdt, device=device) if gr is None else gr)
+                           for r, gr in zip(roots, root_grads)}
+                outputs, grads = [], []
+                for i, g in enumerate(seg):
+                    for (root, row), p, t in zip(mats.refs[i], g.params, g.trainable):
+                        if t:
+                            outputs.append(p)
+                            gr = by_root[id(root)]
+                            grads.append(gr if row is None else gr[row])
+                # Pulled back per segment: only one segment's gate partials are alive at a time.
+                (part,) = torch.autograd.grad(outputs, params, grads, retain_graph=True, allow_unused=True)
+                if part is not None:
+                    grad += part
+        return cost, grad
 
 
 def chunk_size(n_qubits: int, mode: str, dtype: torch.dtype = torch.complex128,
@@ -465,4 +654,5 @@ def chunk_size(n_qubits: int, mode: str, dtype: torch.dtype = torch.complex128,
     return max(1, max_memory // per_sample)
 
 
-__all__ = ["simulate", "expectation", "adjoint_gradient", "chunk_size", "BUILDERS", "DEFAULT_MAX_MEMORY"]
+__all__ = ["simulate", "expectation", "adjoint_gradient", "pauli_sum", "PauliSum", "chunk_size", "BUILDERS",
+           "DEFAULT_MAX_MEMORY"]

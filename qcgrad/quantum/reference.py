@@ -2,7 +2,9 @@
 
 Slow (one device execution per sample) but independent of the engine: any PennyLane device
 (``default.qubit``, ``lightning.qubit``, ``default.mixed``, plugin devices) runs the circuit,
-and its gradients come from the device's own differentiation method.
+and its gradients come from the device's own differentiation method. This is also the
+hardware path: a plugin device name (``qiskit.aer``, ``qiskit.remote``, ``braket.aws.qubit``,
+...) with ``shots`` runs parameter shift on the device's sampled expectations.
 """
 from __future__ import annotations
 
@@ -38,9 +40,18 @@ def open_device(name: str, n_qubits: int) -> Any:
                           "or an installed PennyLane device such as 'default.qubit'") from err
 
 
-def diff_method(name: str) -> str:
-    """The differentiation method a device is asked for: adjoint on lightning, backprop on
-    PennyLane's Python simulators, parameter shift elsewhere (hardware plugins)."""
+def diff_method(name: str, shots: int | None = None) -> str:
+    """The differentiation method a device is asked for: parameter shift with finite shots
+    or on plugin devices (hardware), adjoint on lightning, backprop on PennyLane's Python
+    simulators.
+
+    Examples
+    --------
+    >>> diff_method("default.qubit"), diff_method("default.qubit", shots=100)
+    ('backprop', 'parameter-shift')
+    """
+    if shots is not None:
+        return "parameter-shift"
     if name.startswith("lightning."):
         return "adjoint"
     if name in ("default.qubit", "default.mixed"):
@@ -48,14 +59,16 @@ def diff_method(name: str) -> str:
     return "parameter-shift"
 
 
-def qnode(device: Any, name: str, qfunc: Callable, wires: list, n_layers: int, measurement: Callable) -> Any:
-    """A torch-interface QNode of ``qfunc`` returning ``measurement()`` on ``device``."""
+def qnode(device: Any, name: str, qfunc: Callable, wires: list, n_layers: int, measurement: Callable,
+          shots: int | None = None) -> Any:
+    """A torch-interface QNode of ``qfunc`` returning ``measurement()`` on ``device``,
+    estimated from ``shots`` samples per execution (None: exact, where the device can)."""
 
     def circuit(params: torch.Tensor):
         qfunc(params, wires, n_layers)
         return measurement()
 
-    return qml.QNode(circuit, device, interface="torch", diff_method=diff_method(name))
+    return qml.QNode(circuit, device, interface="torch", diff_method=diff_method(name, shots), shots=shots)
 
 
 @contextlib.contextmanager

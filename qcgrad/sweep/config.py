@@ -118,7 +118,9 @@ def _check_value(family: str, key: str, knob: str, value: Any) -> None:
     if isinstance(value, float) and not math.isfinite(value):
         raise _fail(key, value, "it must be finite")
     registry = _registries(family).get(knob)
-    if registry is not None and value not in registry:
+    # Costs and inits may carry their own knobs: "tfim:h=0.5", "small_angle:sigma=0.05".
+    name = value.partition(":")[0] if knob in ("cost", "init") and isinstance(value, str) else value
+    if registry is not None and name not in registry:
         raise _fail(key, value, f"use one of: {', '.join(sorted(registry)) or '(none registered yet)'}")
 
 

@@ -1,6 +1,7 @@
 """Tiny Models with known gradients, Fisher metrics and states, for the optim tests."""
 from __future__ import annotations
 
+import pennylane as qml
 import torch
 
 from qcgrad.model import Model
@@ -117,3 +118,18 @@ def tfim(n: int, field: float = 1.0) -> torch.Tensor:
         return out
 
     return (-sum(site({i: z, i + 1: z}) for i in range(n - 1)) - field * sum(site({i: x}) for i in range(n)))
+
+
+def pennylane_metric_tensor(qc, theta_row: torch.Tensor) -> torch.Tensor:
+    """``qml.metric_tensor`` (full, auxiliary wire) of a qcgrad circuit's own PennyLane qfunc.
+
+    The reference for the engine's Fubini–Study metric: rows and columns follow the flat
+    parameter vector (frozen gate codes get zero rows, as PennyLane sees no gate argument there).
+    """
+    dev = qml.device("default.qubit", wires=qc.n_qubits + 1)
+
+    @qml.qnode(dev, interface="torch")
+    def node(p):
+        qc.ansatz.qfunc(p, qc.wires, qc.n_layers)
+        return qml.expval(qml.PauliZ(0))
+    return qml.metric_tensor(node, approx=None)(theta_row.clone().requires_grad_(True)).detach()

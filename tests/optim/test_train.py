@@ -1,9 +1,11 @@
 import pytest
 import torch
 
+import qcgrad as qg
 from optim_toys import LinearGaussian, Quadratic, TorchCircuit, tfim
 from qcgrad.optim import OPTIMIZERS, train
 from qcgrad.optim.optimizers import ELEMENTWISE
+from qcgrad.optim.train import _finite_rows
 
 C = torch.tensor([1.0, 0.5, 2.0, 0.1], dtype=torch.float64)
 
@@ -34,6 +36,15 @@ def test_curves_shapes_and_group_norms():
     assert torch.allclose(res.grad_norm[0], expected, rtol=1e-12)
     assert torch.allclose(res.group_grad_norm["w"], res.grad_norm)
     assert res.config["optimizer"] == "momentum" and res.config["model"]["family"] == "toy"
+
+
+def test_group_norms_of_a_multi_layer_net_match_per_layer_gradient_norms():
+    net = qg.classical.mlp(depth=3, width=4)
+    res = train(net, "sgd", steps=1, n_runs=3, seed=4, lr=0.1)
+    g = net.grad(res.initial_params)
+    for name, sl in net.param_groups.items():
+        assert torch.allclose(res.group_grad_norm[name][0], torch.linalg.vector_norm(g[:, sl], dim=1), rtol=1e-12)
+    assert torch.allclose(res.grad_norm[0], torch.linalg.vector_norm(g, dim=1), rtol=1e-12)
 
 
 def test_same_seed_same_runs_and_init_stream():
@@ -107,3 +118,12 @@ def test_train_rejects_non_model():
     with pytest.raises(TypeError, match="qcgrad.Model"):
         train(object(), "adam")
     assert "adam" in OPTIMIZERS
+
+
+def test_finite_rows_trusts_the_norm_only_when_it_is_finite():
+    # row 0: finite entries whose squares overflow float32 (norm inf) are still finite;
+    # row 1: one NaN; row 2: ordinary
+    grad = torch.tensor([[1e30, 1e30], [float("nan"), 1.0], [3.0, 4.0]], dtype=torch.float32)
+    norm = torch.linalg.vector_norm(grad, dim=1)
+    assert not torch.isfinite(norm[0])
+    assert _finite_rows(grad, norm).tolist() == [True, False, True]

@@ -87,3 +87,144 @@ def test_bad_dtype_and_mode():
         engine.chunk_size(4, "both")
     with pytest.raises(ValueError, match="wire 'z'"):
         engine.simulate([qml.PauliX("z")], [0], 1)
+
+
+# --- Pauli-sum Hamiltonians ----------------------------------------------------------------
+
+def _random_pauli_sum(seed, wires, n_terms=8):
+    # Random words (identity factors included) with random real coefficients, plus a constant.
+    gen = torch.Generator().manual_seed(seed)
+    coeffs, words = [0.7], [qml.Identity(wires[0])]
+    for _ in range(n_terms):
+        letters = torch.randint(0, 4, (len(wires),), generator=gen).tolist()
+        factors = [(qml.Identity, qml.X, qml.Y, qml.Z)[k](w) for k, w in zip(letters, wires)]
+        word = factors[0]
+        for f in factors[1:]:
+            word = word @ f
+        coeffs.append(float(torch.rand((), generator=gen, dtype=torch.float64) * 2 - 1))
+        words.append(word)
+    return qml.Hamiltonian(coeffs, words)
+
+
+def _tfim(wires, h):
+    return (qml.sum(*[qml.Z(a) @ qml.Z(b) for a, b in zip(wires[:-1], wires[1:])])
+            + h * qml.sum(*[qml.X(w) for w in wires]))
+
+
+def _heisenberg(wires):
+    return qml.sum(*[p(a) @ p(b) for a, b in zip(wires[:-1], wires[1:]) for p in (qml.X, qml.Y, qml.Z)])
+
+
+def _reference_hamiltonian(row, hamiltonian):
+    dev = qml.device("default.qubit", wires=WIRES)
+
+    @qml.qnode(dev, interface="torch", diff_method="backprop")
+    def cost(p):
+        _generic(p, WIRES)
+        return qml.expval(hamiltonian)
+
+    p = row.clone().requires_grad_(True)
+    c = cost(p)
+    (g,) = torch.autograd.grad(c, p)
+    return c.detach(), g
+
+
+@pytest.mark.parametrize("name", ["random0", "random1", "random2", "tfim", "heisenberg"])
+def test_pauli_sum_cost_and_adjoint_gradient_equal_default_qubit(name):
+    hamiltonian = {"tfim": lambda: _tfim(WIRES, 0.8), "heisenberg": lambda: _heisenberg(WIRES)}.get(
+        name, lambda: _random_pauli_sum(int(name[-1]), WIRES))()
+    h = engine.pauli_sum(hamiltonian, WIRES)
+    params = torch.rand(2, 9, dtype=torch.float64, generator=torch.Generator().manual_seed(2)) * 6
+    p = params.clone().requires_grad_(True)
+    cost, grad = engine.adjoint_gradient(_record(p, WIRES), WIRES, 2, h, p)
+    forward = engine.expectation(engine.simulate(_record(params, WIRES), WIRES, 2), h)
+    for s in range(2):
+        c, g = _reference_hamiltonian(params[s], hamiltonian)
+        torch.testing.assert_close(cost[s], c, atol=TOL, rtol=0)
+        torch.testing.assert_close(forward[s], c, atol=TOL, rtol=0)
+        torch.testing.assert_close(grad[s], g, atol=TOL, rtol=0)
+
+
+def test_pauli_sum_apply_equals_dense_matrix_and_is_differentiable():
+    hamiltonian = _random_pauli_sum(3, WIRES, n_terms=12)
+    h = engine.pauli_sum(hamiltonian, WIRES)
+    gen = torch.Generator().manual_seed(3)
+    psi = torch.randn(3, 16, dtype=torch.complex128, generator=gen)
+    dense = torch.as_tensor(qml.matrix(hamiltonian, wire_order=WIRES))
+    torch.testing.assert_close(h.apply(psi), psi @ dense.T, atol=TOL, rtol=0)
+    # complex64 states get complex64/float32 diagonals
+    assert h.apply(psi.to(torch.complex64)).dtype == torch.complex64
+    # d⟨ψ|H|ψ⟩/dψ* = Hψ: torch's gradient for a real loss of a complex input is 2 Hψ here.
+    x = psi.clone().requires_grad_(True)
+    (gx,) = torch.autograd.grad(h.expectation(x).sum(), x)
+    torch.testing.assert_close(gx, 2 * psi @ dense.T, atol=TOL, rtol=0)
+
+
+def test_pauli_sum_rejects_other_observables_and_wires():
+    with pytest.raises(ValueError, match="not a sum of Pauli words"):
+        engine.pauli_sum(qml.Projector([0, 0], wires=[0, 1]), [0, 1])
+    with pytest.raises(ValueError, match="wire 'q'.*circuit wires"):
+        engine.pauli_sum(qml.X("q"), [0, 1])
+
+
+# --- layered circuits: the rotating-block fast path ---------------------------------------
+
+def _layered(params, wires, n_layers=3):
+    n = len(wires)
+    for layer in range(n_layers):
+        for q, w in enumerate(wires):
+            i = 3 * (layer * n + q)
+            qml.Rot(params[..., i], params[..., i + 1], params[..., i + 2], wires=w)
+        for a, b in zip(wires[:-1], wires[1:]):
+            qml.CZ(wires=[a, b])
+        qml.CNOT(wires=[wires[-1], wires[0]])
+
+
+@pytest.mark.parametrize("block_wires", [1, 2, 4])
+def test_layered_circuit_fast_path_equals_default_qubit(monkeypatch, block_wires):
+    monkeypatch.setattr(engine, "BLOCK_WIRES", block_wires)
+    wires = list(range(5))
+    params = torch.rand(2, 45, dtype=torch.float64, generator=torch.Generator().manual_seed(4)) * 6
+
+    def record(p):
+        with qml.queuing.AnnotatedQueue() as q:
+            _layered(p, wires)
+        return list(q.queue)
+
+    dev = qml.device("default.qubit", wires=wires)
+    node = qml.QNode(lambda p: (_layered(p, wires), qml.state())[1], dev, interface="torch")
+    state = engine.simulate(record(params), wires, 2)
+    with torch.enable_grad():  # autograd path: no in-place buffers
+        p = params.clone().requires_grad_(True)
+        traced = engine.simulate(record(p), wires, 2)
+    for s in range(2):
+        ref = node(params[s])
+        torch.testing.assert_close(state[s], ref, atol=TOL, rtol=0)
+        torch.testing.assert_close(traced[s].detach(), ref, atol=TOL, rtol=0)
+
+
+def test_thread_cap_restores_the_callers_setting(monkeypatch):
+    before = torch.get_num_threads()
+    monkeypatch.setattr(engine, "MIN_AMPLITUDES_PER_THREAD", 1 << 30)
+    with engine._cpu_threads(16, torch.device("cpu")):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_equals_cpu():
+    wires = list(range(5))
+    params = torch.rand(3, 45, dtype=torch.float64, generator=torch.Generator().manual_seed(5)) * 6
+    h = engine.pauli_sum(_tfim(wires, 0.5), wires)
+
+    def run(p):
+        p = p.clone().requires_grad_(True)
+        with qml.queuing.AnnotatedQueue() as q:
+            _layered(p, wires)
+        return engine.adjoint_gradient(list(q.queue), wires, 3, h, p)
+
+    cost, grad = run(params.cuda())
+    assert cost.device.type == "cuda" and grad.device.type == "cuda"
+    cost_cpu, grad_cpu = run(params)
+    torch.testing.assert_close(cost.cpu(), cost_cpu, atol=TOL, rtol=0)
+    torch.testing.assert_close(grad.cpu(), grad_cpu, atol=TOL, rtol=0)
