@@ -180,9 +180,11 @@ def _layered(params, wires, n_layers=3):
         qml.CNOT(wires=[wires[-1], wires[0]])
 
 
-@pytest.mark.parametrize("block_wires", [1, 2, 4])
-def test_layered_circuit_fast_path_equals_default_qubit(monkeypatch, block_wires):
+@pytest.mark.parametrize("block_wires, gemm_columns", [(1, 1 << 16), (2, 1 << 16), (4, 1 << 16), (4, 1)])
+def test_layered_circuit_fast_path_equals_default_qubit(monkeypatch, block_wires, gemm_columns):
+    # gemm_columns=1 applies every fused block sample by sample (as n >= 21 does).
     monkeypatch.setattr(engine, "BLOCK_WIRES", block_wires)
+    monkeypatch.setattr(engine, "GEMM_COLUMNS", gemm_columns)
     wires = list(range(5))
     params = torch.rand(2, 45, dtype=torch.float64, generator=torch.Generator().manual_seed(4)) * 6
 
