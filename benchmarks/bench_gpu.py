@@ -33,7 +33,7 @@ PEAK_BANDWIDTH = {"H200": 4.8e12, "H100": 3.35e12, "A100": 2.0e12}
 
 def passes_per_circuit(n: int, n_layers: int) -> int:
     """State passes of one random_pauli circuit: per layer, one per fused block and one diagonal."""
-    return n_layers * (len(engine._chunks(n, engine.BLOCK_WIRES)) + 1)
+    return n_layers * (len(engine._chunks(n, engine.block_wires(n, torch.device("cuda")))) + 1)
 
 
 def time_gpu(n: int, n_layers: int, s: int, dtype: torch.dtype, max_memory: int, repeats: int) -> float:

@@ -20,6 +20,7 @@ Ansätze: ``random_pauli`` (McClean 2018), ``hardware_efficient`` (RY/RZ + CNOTs
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -181,10 +182,24 @@ class Ansatz:
         return dataclasses.replace(self, options=options)
 
 
+@functools.cache
+def _constant_gate(gate: Callable, wires: tuple, *params: float) -> qml.operation.Operator:
+    """One instance per constant gate (CZ, CNOT, RY(π/4), ...) on given wires.
+
+    :func:`qml.apply` queues a copy of it, several times cheaper than building the gate
+    anew: constant gates are most of the operations a layered ansatz records.
+    """
+    with qml.QueuingManager.stop_recording():
+        return gate(*params, wires=list(wires))
+
+
 def _on(wires: list, pairs: list[tuple[int, int]], gate: Callable, inverse: bool, *args: Any) -> None:
     """``gate(*args, wires=[a, b])`` on every pair, in reverse order for the inverse."""
     for i, j in (reversed(pairs) if inverse else pairs):
-        gate(*args, wires=[wires[i], wires[j]])
+        if args:
+            gate(*args, wires=[wires[i], wires[j]])
+        else:
+            qml.apply(_constant_gate(gate, (wires[i], wires[j])))
 
 
 def _rotations(gate: Callable, angles: torch.Tensor, wires: list, inverse: bool) -> None:
@@ -226,7 +241,7 @@ def _random_pauli_layer(angles, codes, wires, k, inverse, options) -> None:
 
 def _ry_quarter(wires: list) -> None:
     for w in wires:
-        qml.RY(math.pi / 4, wires=w)
+        qml.apply(_constant_gate(qml.RY, (w,), math.pi / 4))
 
 
 def _random_codes(gen: torch.Generator, s: int, n: int, n_layers: int) -> torch.Tensor:
@@ -295,7 +310,7 @@ def _alternating_layered_layer(angles, _, wires, k, inverse, options) -> None:
 def _hadamards(wires: list) -> None:
     # |+…+⟩: the ground state of the field term −Σ X.
     for w in wires:
-        qml.Hadamard(wires=w)
+        qml.apply(_constant_gate(qml.Hadamard, (w,)))
 
 
 def _hva_layer(angles, _, wires, k, inverse, options) -> None:

@@ -8,8 +8,8 @@ batch of S state vectors in torch, on CPU or CUDA. It only reads an operation's 
 
 Why it is fast:
 - single-qubit gates are batched 2x2 matmuls on a ``[S, A, 2, B]`` view (one kernel);
-- consecutive single-qubit gates are fused (per wire, and then into a Kronecker block of up
-  to :data:`BLOCK_WIRES` neighbouring wires, one matmul for the block);
+- consecutive single-qubit gates are fused (per wire, and then into a Kronecker block of
+  neighbouring wires, one matmul for the block; :func:`block_wires` sets how many);
 - parameter-free diagonal gates (CZ chains, Z, S, T) are fused into one diagonal vector;
 - matrices of all gates of one kind are built in one vectorised call;
 - when every wire has a pending single-qubit gate (layered ansätze), the blocks are applied
@@ -41,8 +41,13 @@ import torch
 #: Default budget for one batch of state vectors (bytes); callers chunk samples under it.
 DEFAULT_MAX_MEMORY = 2 * 2**30
 #: Largest number of neighbouring wires whose pending single-qubit gates are fused into one
-#: dense block (2^4 x 2^4): more wires per pass means fewer passes over the state.
+#: dense block (2^4 x 2^4) on CUDA, where passes over the state bound the time.
 BLOCK_WIRES = 4
+#: On CPU, (largest n_qubits, block wires): building a block and its complex GEMM cost more
+#: than the passes they save unless the state is large; 3 wires above the last entry.
+#: Measured for random_pauli, S=200, L=50, 2 cores: n=4: 43 ms with 1 wire vs 75 ms with
+#: 4; n=8: 126 ms with 2 vs 176 ms; n=12: 1.53 s with 3 vs 1.92 s.
+CPU_BLOCK_WIRES = ((5, 1), (8, 2))
 #: Above this many columns per sample, a fused block ``U[d, d] @ x[d, columns]`` runs as one GEMM
 #: per sample instead of one batched GEMM: cuBLAS's batched complex128 kernels drop from 2.75
 #: to 1.35 TB/s (0.46 at 2^20 columns) on an H100 there, single GEMMs keep 2.3-2.7 TB/s.
@@ -76,33 +81,45 @@ def _cpu_threads(amplitudes: int, device: torch.device):
 
 # --- gate matrices, vectorised over any leading shape -------------------------------------
 
+def _matrix(cdt: torch.dtype, *parts: torch.Tensor) -> torch.Tensor:
+    """``[..., 2, 2]`` complex from the entries' (real, imaginary) parts, row-major.
+
+    Built in real arithmetic and viewed as complex at the end: torch's elementwise complex
+    kernels are several times slower on CPU.
+    """
+    return torch.view_as_complex(torch.stack(parts, -1).unflatten(-1, (2, 2, 2))).to(cdt)
+
+
 def _rx(t: torch.Tensor, cdt: torch.dtype) -> torch.Tensor:
-    c, s = torch.cos(t / 2).to(cdt), torch.sin(t / 2).to(cdt)
-    return torch.stack([c, -1j * s, -1j * s, c], -1).unflatten(-1, (2, 2))
+    c, s = torch.cos(t / 2), torch.sin(t / 2)
+    z = torch.zeros_like(c)
+    return _matrix(cdt, c, z, z, -s, z, -s, c, z)
 
 
 def _ry(t: torch.Tensor, cdt: torch.dtype) -> torch.Tensor:
-    c, s = torch.cos(t / 2).to(cdt), torch.sin(t / 2).to(cdt)
-    return torch.stack([c, -s, s, c], -1).unflatten(-1, (2, 2))
+    c, s = torch.cos(t / 2), torch.sin(t / 2)
+    z = torch.zeros_like(c)
+    return _matrix(cdt, c, z, -s, z, s, z, c, z)
 
 
 def _rz(t: torch.Tensor, cdt: torch.dtype) -> torch.Tensor:
-    e = torch.polar(torch.ones_like(t), t / 2).to(cdt)
-    z = torch.zeros_like(e)
-    return torch.stack([e.conj(), z, z, e], -1).unflatten(-1, (2, 2))
+    c, s = torch.cos(t / 2), torch.sin(t / 2)
+    z = torch.zeros_like(c)
+    return _matrix(cdt, c, -s, z, z, z, z, c, s)
 
 
 def _phase_shift(t: torch.Tensor, cdt: torch.dtype) -> torch.Tensor:
-    e = torch.polar(torch.ones_like(t), t).to(cdt)
-    return torch.stack([torch.ones_like(e), torch.zeros_like(e), torch.zeros_like(e), e], -1).unflatten(-1, (2, 2))
+    z = torch.zeros_like(t)
+    return _matrix(cdt, z + 1, z, z, z, z, z, torch.cos(t), torch.sin(t))
 
 
 def _rot(phi: torch.Tensor, theta: torch.Tensor, omega: torch.Tensor, cdt: torch.dtype) -> torch.Tensor:
-    # Rot(φ, θ, ω) = RZ(ω) RY(θ) RZ(φ), PennyLane's convention.
-    c, s = torch.cos(theta / 2).to(cdt), torch.sin(theta / 2).to(cdt)
-    ep = torch.polar(torch.ones_like(phi), (phi + omega) / 2).to(cdt)
-    em = torch.polar(torch.ones_like(phi), (phi - omega) / 2).to(cdt)
-    return torch.stack([ep.conj() * c, -em * s, em.conj() * s, ep * c], -1).unflatten(-1, (2, 2))
+    # Rot(φ, θ, ω) = RZ(ω) RY(θ) RZ(φ), PennyLane's convention:
+    # [[e^{-ia} c, -e^{ib} s], [e^{-ib} s, e^{ia} c]] with a = (φ+ω)/2, b = (φ−ω)/2.
+    c, s = torch.cos(theta / 2), torch.sin(theta / 2)
+    a, b = (phi + omega) / 2, (phi - omega) / 2
+    ca, sa, cb, sb = torch.cos(a) * c, torch.sin(a) * c, torch.cos(b) * s, torch.sin(b) * s
+    return _matrix(cdt, ca, -sa, -cb, -sb, cb, -sb, ca, sa)
 
 
 #: Parametrised gates built here without PennyLane's dispatch; others use ``compute_matrix``.
@@ -141,11 +158,12 @@ def _expand(ops: Sequence[Any], wire_map: dict[Any, int], batch: int, rdt, devic
     for op in ops:
         if op.name in ("Barrier", "Identity"):
             continue
-        if not (op.name in BUILDERS or (op.has_matrix and len(op.wires) <= 3)):
+        labels = op.wires.labels  # computed anew on every access for controlled gates
+        if not (op.name in BUILDERS or (op.has_matrix and len(labels) <= 3)):
             gates.extend(_expand(op.decomposition(), wire_map, batch, rdt, device))
             continue
         try:
-            wires = tuple(wire_map[w] for w in op.wires)
+            wires = tuple(wire_map[w] for w in labels)
         except KeyError as err:
             raise ValueError(f"operation {op.name} acts on wire {err.args[0]!r}; circuit wires are "
                              f"{list(wire_map)}") from None
@@ -309,7 +327,7 @@ class _Runner:
         # Each block acts on the LAST wires as U @ x.mT, which writes its wires to the front;
         # taking the blocks from the last one back leaves the wire order as it was.
         lead = self.state.shape[:-1]
-        for lo, hi in reversed(_chunks(self.n, BLOCK_WIRES)):
+        for lo, hi in reversed(_chunks(self.n, block_wires(self.n, self.state.device))):
             u = self.single[lo]
             for w in range(lo + 1, hi):
                 u = _kron(u, self.single[w])
@@ -331,10 +349,11 @@ class _Runner:
 
     def _blocks(self) -> None:
         wires = sorted(self.single)
+        size = block_wires(self.n, self.state.device)
         # Kronecker blocks of neighbouring wires: one pass over the state per block.
         while wires:
             block = [wires[0]]
-            while len(block) < BLOCK_WIRES and len(block) < len(wires) and wires[len(block)] == block[-1] + 1:
+            while len(block) < size and len(block) < len(wires) and wires[len(block)] == block[-1] + 1:
                 block.append(wires[len(block)])
             wires = wires[len(block):]
             u = self.single[block[0]]
@@ -359,6 +378,13 @@ class _Runner:
             self.single[g.wires[0]] = mat
         else:
             self._matmul(mat, g.wires)
+
+
+def block_wires(n: int, device: torch.device) -> int:
+    """Wires per fused block of single-qubit gates for an ``n``-qubit state on ``device``."""
+    if device.type != "cpu":
+        return BLOCK_WIRES
+    return next((wires for n_max, wires in CPU_BLOCK_WIRES if n <= n_max), 3)
 
 
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:

@@ -65,7 +65,7 @@ def test_segments_do_not_change_results(monkeypatch):
     p = params.clone().requires_grad_(True)
     cost, grad = engine.adjoint_gradient(_record(p, WIRES), WIRES, 2, DIAG, p)
     monkeypatch.setattr(engine, "SEGMENT", 3)
-    monkeypatch.setattr(engine, "BLOCK_WIRES", 1)
+    monkeypatch.setattr(engine, "block_wires", lambda n, device: 1)
     cost3, grad3 = engine.adjoint_gradient(_record(p, WIRES), WIRES, 2, DIAG, p)
     torch.testing.assert_close(cost3, cost, atol=TOL, rtol=0)
     torch.testing.assert_close(grad3, grad, atol=TOL, rtol=0)
@@ -183,7 +183,7 @@ def _layered(params, wires, n_layers=3):
 @pytest.mark.parametrize("block_wires, gemm_columns", [(1, 1 << 16), (2, 1 << 16), (4, 1 << 16), (4, 1)])
 def test_layered_circuit_fast_path_equals_default_qubit(monkeypatch, block_wires, gemm_columns):
     # gemm_columns=1 applies every fused block sample by sample (as n >= 21 does).
-    monkeypatch.setattr(engine, "BLOCK_WIRES", block_wires)
+    monkeypatch.setattr(engine, "block_wires", lambda n, device: block_wires)
     monkeypatch.setattr(engine, "GEMM_COLUMNS", gemm_columns)
     wires = list(range(5))
     params = torch.rand(2, 45, dtype=torch.float64, generator=torch.Generator().manual_seed(4)) * 6
@@ -230,3 +230,9 @@ def test_cuda_equals_cpu():
     cost_cpu, grad_cpu = run(params)
     torch.testing.assert_close(cost.cpu(), cost_cpu, atol=TOL, rtol=0)
     torch.testing.assert_close(grad.cpu(), grad_cpu, atol=TOL, rtol=0)
+
+
+def test_block_width_follows_device_and_state_size():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert [engine.block_wires(n, cpu) for n in (2, 5, 6, 8, 9, 20)] == [1, 1, 2, 2, 3, 3]
+    assert engine.block_wires(2, cuda) == engine.block_wires(24, cuda) == engine.BLOCK_WIRES
