@@ -129,7 +129,7 @@ class CircuitModel(Model):
             return self._chunked(params, "forward", 2 * len(idx), lambda p: self._shift_grad(p, idx))
         else:
             g = self._chunked(params, "adjoint", 1, self._adjoint_grad)
-        g = g * self.trainable.to(g.device)
+        g = g.mul_(self.trainable.to(g.device))
         return g if indices is None else g[:, torch.as_tensor(indices, dtype=torch.long)]
 
     @property
