@@ -90,21 +90,23 @@ def _matrix(cdt: torch.dtype, *parts: torch.Tensor) -> torch.Tensor:
     return torch.view_as_complex(torch.stack(parts, -1).unflatten(-1, (2, 2, 2))).to(cdt)
 
 
+def _half_angle(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """cos(t/2), sin(t/2) and zeros: the entries of the Pauli rotations."""
+    return torch.cos(t / 2), torch.sin(t / 2), torch.zeros_like(t)
+
+
 def _rx(t: torch.Tensor, cdt: torch.dtype) -> torch.Tensor:
-    c, s = torch.cos(t / 2), torch.sin(t / 2)
-    z = torch.zeros_like(c)
+    c, s, z = _half_angle(t)
     return _matrix(cdt, c, z, z, -s, z, -s, c, z)
 
 
 def _ry(t: torch.Tensor, cdt: torch.dtype) -> torch.Tensor:
-    c, s = torch.cos(t / 2), torch.sin(t / 2)
-    z = torch.zeros_like(c)
+    c, s, z = _half_angle(t)
     return _matrix(cdt, c, z, -s, z, s, z, c, z)
 
 
 def _rz(t: torch.Tensor, cdt: torch.dtype) -> torch.Tensor:
-    c, s = torch.cos(t / 2), torch.sin(t / 2)
-    z = torch.zeros_like(c)
+    c, s, z = _half_angle(t)
     return _matrix(cdt, c, -s, z, z, z, z, c, s)
 
 
@@ -304,6 +306,7 @@ class _Runner:
     def __init__(self, state: torch.Tensor, n: int, cache: dict, inplace: bool) -> None:
         self.state, self.n, self.cache, self.inplace = state, n, cache, inplace
         self.buf = torch.empty_like(state) if inplace else None
+        self.block_wires = block_wires(n, state.device)
         self.single: dict[int, torch.Tensor] = {}
         self.diag: torch.Tensor | None = None
         self.diag_wires: set[int] = set()
@@ -314,6 +317,13 @@ class _Runner:
             self.state, self.buf = res, self.state
         else:
             self.state = _apply(self.state, u, wires, self.n, None)
+
+    def _fused(self, wires: Sequence[int]) -> torch.Tensor:
+        """The Kronecker product of the pending gates on ``wires`` (the first on the highest)."""
+        u = self.single[wires[0]]
+        for w in wires[1:]:
+            u = _kron(u, self.single[w])
+        return u
 
     def flush(self) -> None:
         if len(self.single) == self.n:
@@ -327,10 +337,8 @@ class _Runner:
         # Each block acts on the LAST wires as U @ x.mT, which writes its wires to the front;
         # taking the blocks from the last one back leaves the wire order as it was.
         lead = self.state.shape[:-1]
-        for lo, hi in reversed(_chunks(self.n, block_wires(self.n, self.state.device))):
-            u = self.single[lo]
-            for w in range(lo + 1, hi):
-                u = _kron(u, self.single[w])
+        for lo, hi in reversed(_chunks(self.n, self.block_wires)):
+            u = self._fused(range(lo, hi))
             d = 1 << (hi - lo)
             x = self.state.view(lead + (-1, d)).mT
             if self.inplace:
@@ -349,17 +357,13 @@ class _Runner:
 
     def _blocks(self) -> None:
         wires = sorted(self.single)
-        size = block_wires(self.n, self.state.device)
         # Kronecker blocks of neighbouring wires: one pass over the state per block.
         while wires:
             block = [wires[0]]
-            while len(block) < size and len(block) < len(wires) and wires[len(block)] == block[-1] + 1:
+            while len(block) < self.block_wires and len(block) < len(wires) and wires[len(block)] == block[-1] + 1:
                 block.append(wires[len(block)])
             wires = wires[len(block):]
-            u = self.single[block[0]]
-            for w in block[1:]:
-                u = _kron(u, self.single[w])
-            self._matmul(u, block)
+            self._matmul(self._fused(block), block)
         self.single = {}
 
     def push(self, g: _Gate, mat: torch.Tensor) -> None:
