@@ -69,7 +69,7 @@ def run(samples: int, seed: int, dtype: str) -> list[dict]:
             model.grad(theta[:2], idx)  # warm-ups: first calls pay one-off dispatch costs
             loop_gradients(model, theta[:2], idx)
             t_vmap, cpu_vmap, g_vmap = best_time(lambda: model.grad(theta, idx), repeats=3)
-            t_loop, cpu_loop, g_loop = best_time(lambda: loop_gradients(model, theta, idx), repeats=2)
+            t_loop, cpu_loop, g_loop = best_time(lambda: loop_gradients(model, theta, idx), repeats=3)
             var_vmap = g_vmap.var(dim=0).mean().item()
             var_loop = g_loop.var(dim=0).mean().item()
             rows.append({"model": name, "dtype": dtype, "depth": depth, "width": WIDTH, "n_samples": samples,

@@ -19,6 +19,7 @@ from scipy import stats as sps
 from .gradients import ParamSpec, per_sample_gradients, resolve_params
 from .model import Model
 from .seeding import derive_seed
+from .validation import check_int
 
 #: Kurtosis above which the variance estimate is called heavy-tailed (normal: 3).
 HEAVY_TAIL_KURTOSIS = 10.0
@@ -212,8 +213,7 @@ def gradient_variance(
     >>> est.ci[0] <= est.variance <= est.ci[1]
     True
     """
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 2:
-        raise ValueError(f"n_samples={n_samples!r} is not allowed; it must be an int ≥ 2")
+    check_int(2, n_samples=n_samples)
     if rel_err is not None and not rel_err > 0:
         raise ValueError(f"rel_err={rel_err!r} is not allowed; it must be > 0")
     indices = resolve_params(model, params).tolist()

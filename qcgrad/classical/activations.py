@@ -6,7 +6,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from .validation import check_choice
+from ..validation import check_choice
 
 #: Slope of LeakyReLU on the negative side (PyTorch's default).
 LEAKY_SLOPE = 0.01

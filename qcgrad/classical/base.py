@@ -16,7 +16,7 @@ from torch.func import functional_call, grad, vmap
 from ..model import Model
 from ..seeding import derive_seed
 from .layers import Leaf
-from .validation import check_choice
+from ..validation import check_choice
 
 #: What ``loss=`` accepts: mean squared error against the fixed targets, or the summed output.
 LOSSES = ("mse", "output")

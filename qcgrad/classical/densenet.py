@@ -8,7 +8,7 @@ from .activations import ACTIVATIONS, get_activation
 from .base import TorchModel, build, layer_groups
 from .inits import INITS
 from .layers import Conv1d
-from .validation import check_choice, check_positive, check_positive_int
+from ..validation import check_choice, check_positive, check_int
 
 
 class DenseNet(nn.Module):
@@ -58,7 +58,7 @@ def densenet(depth: int, width: int = 4, growth_rate: int = 4, activation: str =
     >>> list(net.param_groups)
     ['layer:0', 'layer:1', 'readout']
     """
-    check_positive_int(depth=depth, width=width, growth_rate=growth_rate, length=length, kernel_size=kernel_size,
+    check_int(depth=depth, width=width, growth_rate=growth_rate, length=length, kernel_size=kernel_size,
                        batch_size=batch_size)
     check_choice("activation", activation, ACTIVATIONS)
     check_choice("init", init, INITS)

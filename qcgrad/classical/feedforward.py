@@ -10,7 +10,7 @@ from .activations import ACTIVATIONS, get_activation
 from .base import TorchModel, build, layer_groups
 from .inits import INITS
 from .layers import Dense, Scalar
-from .validation import check_choice, check_positive, check_positive_int
+from ..validation import check_choice, check_positive, check_int
 
 
 class Tower(nn.Module):
@@ -58,7 +58,7 @@ def tower(depth: int, activation: str = "sigmoid", x: float = 1.0, slope: float 
     >>> round(net.grad(torch.zeros(1, 1, dtype=torch.float64)).item(), 3)
     57.665
     """
-    check_positive_int(depth=depth)
+    check_int(depth=depth)
     check_choice("activation", activation, ACTIVATIONS)
     check_choice("init", init, INITS)
     module = Tower(depth, activation, slope, init, std)
@@ -84,7 +84,7 @@ class MLP(nn.Module):
 def _mlp(architecture: str, depth: int, width: int, activation: str, init: str, std: float, bias: bool,
          in_dim: int | None, out_dim: int, batch_size: int, seed: int, dtype: torch.dtype) -> TorchModel:
     in_dim = width if in_dim is None else in_dim
-    check_positive_int(depth=depth, width=width, in_dim=in_dim, out_dim=out_dim, batch_size=batch_size)
+    check_int(depth=depth, width=width, in_dim=in_dim, out_dim=out_dim, batch_size=batch_size)
     check_choice("activation", activation, ACTIVATIONS)
     check_choice("init", init, INITS)
     check_positive(std=std)

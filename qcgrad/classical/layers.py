@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .inits import INITS, rescale_spectral_radius
-from .validation import check_choice
+from ..validation import check_choice
 
 
 class Leaf(nn.Module):

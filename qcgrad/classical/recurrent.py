@@ -16,7 +16,7 @@ from .activations import ACTIVATIONS, get_activation
 from .base import TorchModel, build, fixed_batch
 from .inits import INITS
 from .layers import Dense, Offset
-from .validation import check_choice, check_positive, check_positive_int
+from ..validation import check_choice, check_positive, check_int
 
 #: Cell name -> number of gate blocks in its weight matrices.
 CELLS = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -80,7 +80,7 @@ def _recurrent(cell: str, seq_len: int, width: int, depth: int, activation: str,
                std: float, spectral_radius: float | None, gate_bias: float, in_dim: int | None, out_dim: int,
                input_scale: float, batch_size: int, seed: int, dtype: torch.dtype) -> TorchModel:
     in_dim = width if in_dim is None else in_dim
-    check_positive_int(seq_len=seq_len, width=width, depth=depth, in_dim=in_dim, out_dim=out_dim,
+    check_int(seq_len=seq_len, width=width, depth=depth, in_dim=in_dim, out_dim=out_dim,
                        batch_size=batch_size)
     check_choice("activation", activation, ACTIVATIONS)
     check_choice("init", init, INITS)

@@ -8,7 +8,7 @@ from .activations import ACTIVATIONS, get_activation
 from .base import TorchModel, build, layer_groups
 from .inits import INITS
 from .layers import Conv1d, Dense, Norm, Stack
-from .validation import check_choice, check_positive, check_positive_int
+from ..validation import check_choice, check_positive, check_int
 
 #: What ``kind=`` accepts: dense blocks on vectors, or convolutions on 1-D signals.
 RESIDUAL_KINDS = ("fc", "conv")
@@ -71,7 +71,7 @@ def resnet(depth: int, width: int = 16, kind: str = "fc", activation: str = "rel
     >>> list(net.param_groups)
     ['layer:0', 'layer:1', 'layer:2']
     """
-    check_positive_int(depth=depth, width=width, length=length, kernel_size=kernel_size, batch_size=batch_size)
+    check_int(depth=depth, width=width, length=length, kernel_size=kernel_size, batch_size=batch_size)
     check_choice("kind", kind, RESIDUAL_KINDS)
     check_choice("activation", activation, ACTIVATIONS)
     check_choice("init", init, INITS)

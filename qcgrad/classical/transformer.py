@@ -10,7 +10,7 @@ from .activations import ACTIVATIONS, get_activation
 from .base import TorchModel, build, layer_groups
 from .inits import INITS
 from .layers import Dense, Norm, Stack
-from .validation import check_choice, check_positive, check_positive_int
+from ..validation import check_choice, check_positive, check_int
 
 #: Where LayerNorm sits: before each sublayer inside the residual branch, or after the sum.
 NORM_PLACEMENTS = ("pre", "post")
@@ -120,7 +120,7 @@ def transformer(depth: int, width: int = 16, heads: int = 2, seq_len: int = 8, n
     >>> net.describe()["norm"], list(net.param_groups)
     ('post', ['layer:0', 'layer:1'])
     """
-    check_positive_int(depth=depth, width=width, heads=heads, seq_len=seq_len, mlp_ratio=mlp_ratio,
+    check_int(depth=depth, width=width, heads=heads, seq_len=seq_len, mlp_ratio=mlp_ratio,
                        batch_size=batch_size)
     if width % heads:
         raise ValueError(f"width={width} is not allowed with heads={heads}; width must be a multiple of heads")

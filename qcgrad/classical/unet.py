@@ -9,7 +9,7 @@ from .activations import ACTIVATIONS, get_activation
 from .base import TorchModel, build, layer_groups
 from .inits import INITS
 from .layers import Conv1d
-from .validation import check_choice, check_positive, check_positive_int
+from ..validation import check_choice, check_positive, check_int
 
 
 class UNet(nn.Module):
@@ -67,10 +67,10 @@ def unet(depth: int, width: int = 4, in_channels: int = 1, activation: str = "re
     >>> len(unet(depth=2).param_groups)
     6
     """
-    check_positive_int(depth=depth, width=width, in_channels=in_channels, kernel_size=kernel_size,
+    check_int(depth=depth, width=width, in_channels=in_channels, kernel_size=kernel_size,
                        batch_size=batch_size)
     length = 2 * 2**depth if length is None else length
-    check_positive_int(length=length)
+    check_int(length=length)
     if length % 2**depth:
         raise ValueError(f"length={length} is not allowed; it must be a multiple of 2**depth = {2**depth}")
     check_choice("activation", activation, ACTIVATIONS)

@@ -8,6 +8,7 @@ import torch
 
 from ..model import Model
 from ..seeding import sample_block
+from ..validation import check_int
 from .optimizers import make_optimizer
 from .schedules import make_schedule
 from .transforms import clip_by_global_norm, clip_by_value, make_loss_scaler
@@ -58,9 +59,7 @@ class TrainResult:
 def _check(model: Model, steps: int, n_runs: int, dtype: torch.dtype | None, init: torch.Tensor | None) -> None:
     if not isinstance(model, Model):
         raise TypeError(f"model={model!r} is not a qcgrad.Model")
-    for name, value in (("steps", steps), ("n_runs", n_runs)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}={value!r} must be an int >= 1")
+    check_int(steps=steps, n_runs=n_runs)
     if dtype is not None and dtype not in DTYPES:
         raise ValueError(f"dtype={dtype!r} is not allowed; use one of {DTYPES}")
     if init is not None and tuple(init.shape) != (n_runs, model.n_params):

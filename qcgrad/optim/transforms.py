@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from ..validation import check_int
+
 #: Loss-scaling modes accepted by :func:`qcgrad.train` besides a fixed float scale.
 LOSS_SCALE_MODES = ("dynamic",)
 
@@ -84,8 +86,7 @@ class LossScaler:
                  growth_interval: int = 200) -> None:
         if not init_scale > 0:
             raise ValueError(f"loss_scale={init_scale!r} must be a positive float or 'dynamic'")
-        if growth_interval < 1:
-            raise ValueError(f"growth_interval={growth_interval!r} must be an int >= 1")
+        check_int(growth_interval=growth_interval)
         self.scale = torch.full((n_runs,), float(init_scale), dtype=torch.float64)
         self.dynamic = dynamic
         self.growth_interval = growth_interval

@@ -30,6 +30,7 @@ import pennylane as qml
 import torch
 
 from .inits import MIRRORED, draw_angles, mirror_layers, parse_init
+from .ops import PAULI_CODES, AxisRotation
 
 #: Entangler topologies: n wires -> the ordered wire-position pairs an entangling layer couples.
 TOPOLOGIES: dict[str, Callable[[int], list[tuple[int, int]]]] = {
@@ -37,8 +38,6 @@ TOPOLOGIES: dict[str, Callable[[int], list[tuple[int, int]]]] = {
     "ring": lambda n: [(i, i + 1) for i in range(n - 1)] + ([(n - 1, 0)] if n > 2 else []),
     "all": lambda n: list(combinations(range(n), 2)),
 }
-#: Gate codes of random_pauli, stored as floats in the frozen "gates" group.
-PAULI_CODES = {"RX": 0, "RY": 1, "RZ": 2}
 
 
 @dataclass(frozen=True)
@@ -204,37 +203,22 @@ def _on(wires: list, pairs: list[tuple[int, int]], gate: Callable, inverse: bool
 
 def _rotations(gate: Callable, angles: torch.Tensor, wires: list, inverse: bool) -> None:
     """``gate(±angles[..., q])`` on every wire q (negated for the inverse)."""
-    sign = -1.0 if inverse else 1.0
-    for q, w in enumerate(wires):
-        gate(sign * angles[..., q], wires=w)
+    if inverse:
+        angles = -angles
+    for q, w in enumerate(wires):  # views of params: no per-gate copy, a direct gradient column
+        gate(angles[..., q], wires=w)
 
 
 # --- random_pauli: McClean et al. 2018 -------------------------------------------------------
-
-def rot_angles(angle: torch.Tensor, code: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(φ, θ, ω) with Rot(φ, θ, ω) = RX/RY/RZ(angle) for code 0/1/2, exactly.
-
-    Rot(φ, θ, ω) = RZ(ω) RY(θ) RZ(φ), so RX(a) = Rot(π/2, a, −π/2), RY(a) = Rot(0, a, 0)
-    and RZ(a) = Rot(a, 0, 0) (matrices equal, not only up to phase; tests check it). One
-    ``qml.Rot`` per gate keeps a single broadcast operation per gate whatever each
-    sample chose, and ``angle`` enters one Pauli rotation with coefficient 1.
-    """
-    half_pi = math.pi / 2
-    is_x, is_z = code == 0, code == 2
-    zero = torch.zeros_like(angle)
-    phi = torch.where(is_x, zero + half_pi, torch.where(is_z, angle, zero))
-    theta = torch.where(is_z, zero, angle)
-    omega = torch.where(is_x, zero - half_pi, zero)
-    return phi, theta, omega
-
 
 def _random_pauli_layer(angles, codes, wires, k, inverse, options) -> None:
     """Random-axis rotations RX/RY/RZ(θ) on every qubit, then CZ on the topology's pairs."""
     if inverse:
         _on(wires, options["pairs"], qml.CZ, True)
-    phi, theta, omega = rot_angles(-angles if inverse else angles, torch.round(codes))
+        angles = -angles
+    codes = codes.detach()  # frozen structure: never differentiated
     for q, w in enumerate(wires):
-        qml.Rot(phi[..., q], theta[..., q], omega[..., q], wires=w)
+        AxisRotation(angles[..., q], codes[..., q], wires=w)
     if not inverse:
         _on(wires, options["pairs"], qml.CZ, False)
 
@@ -362,5 +346,5 @@ def tensor_product(params: torch.Tensor, wires: list, n_layers: int = 1) -> None
     TENSOR_PRODUCT.qfunc(params, wires, 1)
 
 
-__all__ = ["Ansatz", "ANSATZ_SPECS", "TOPOLOGIES", "PAULI_CODES", "rot_angles", "alternating_blocks",
+__all__ = ["Ansatz", "ANSATZ_SPECS", "TOPOLOGIES", "PAULI_CODES", "alternating_blocks",
            "random_pauli", "tensor_product"]

@@ -7,6 +7,7 @@ import pennylane as qml
 import torch
 
 from ..model import Model
+from ..validation import check_int
 from . import density, engine, noise as noise_, reference, shots as shots_
 from .ansatze import ANSATZ_SPECS, Ansatz
 from .costs import Cost, make_cost
@@ -178,10 +179,10 @@ class CircuitModel(Model):
 
     def _adjoint_grad(self, params: torch.Tensor) -> torch.Tensor:
         p = params.detach().requires_grad_(True)
+        observable = self.cost_spec.engine_observable(self.n_qubits)
         with torch.enable_grad():
-            ops = self._record(p)
-        _, g = engine.adjoint_gradient(ops, self.wires, p.shape[0], self.cost_spec.engine_observable(self.n_qubits),
-                                       p, self.dtype)
+            # The recording is passed without a name here, so the engine can free it once read.
+            _, g = engine.adjoint_gradient(self._record(p), self.wires, p.shape[0], observable, p, self.dtype)
         return g
 
     def _shift_grad(self, params: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
@@ -222,14 +223,6 @@ class CircuitModel(Model):
             raise ValueError(f"params of shape {tuple(params.shape)} does not fit this model; expected "
                              f"[S, {self.n_params}]")
         return params if params.dtype == torch.float64 else params.to(torch.float64)
-
-
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name}={value!r} must be an int >= {low}")
-    if value < low:
-        raise ValueError(f"{name}={value} is out of range; it must be an int >= {low}")
-    return value
 
 
 def circuit(ansatz: str, n_qubits: int, n_layers: int = 1, cost: str | qml.operation.Operator = "zz",
@@ -300,12 +293,10 @@ def circuit(ansatz: str, n_qubits: int, n_layers: int = 1, cost: str | qml.opera
     cost_spec = make_cost(cost)
     if not isinstance(device, str):
         raise TypeError(f"device={device!r} must be 'engine' or a PennyLane device name")
-    _check_int("n_qubits", n_qubits, 1)
-    _check_int("n_layers", n_layers, 1)
-    _check_int("max_memory", max_memory, 1)
+    check_int(n_qubits=n_qubits, n_layers=n_layers, max_memory=max_memory)
     cost_spec.check(n_qubits)
     bound = ANSATZ_SPECS[ansatz].configure(n_qubits, n_layers, topology, block_size, init)
     engine._complex_dtype(dtype)
-    _check_int("shot_seed", shot_seed, 0)
+    check_int(0, shot_seed=shot_seed)
     return CircuitModel(bound, cost_spec, n_qubits, n_layers, init, device, dtype, max_memory,
                         noise=noise_.parse_noise(noise), shots=shots_.check_shots(shots), shot_seed=shot_seed)

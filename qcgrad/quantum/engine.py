@@ -27,7 +27,8 @@ sharing a flip mask are merged), never a dense 2^n x 2^n matrix.
 Gradients (:func:`adjoint_gradient`) use the adjoint method: memory O(S·2^n), independent
 of depth. Partials with respect to the gates' own parameters are obtained per gate from
 the reduced matrix M = Σ λ' ψ'^† by torch autograd through that gate's matrix (so any gate
-with a torch-differentiable matrix works), then mapped to the caller's parameters with ONE
+with a torch-differentiable matrix works), then added to the caller's parameters: by column
+when a gate parameter is a plain column of them (no per-depth memory), else per segment by
 ``torch.autograd.grad`` through the recorded parameter processing.
 """
 from __future__ import annotations
@@ -124,28 +125,58 @@ def _rot(phi: torch.Tensor, theta: torch.Tensor, omega: torch.Tensor, cdt: torch
     return _matrix(cdt, ca, -sa, -cb, -sb, cb, -sb, ca, sa)
 
 
+def _axis_rotation(t: torch.Tensor, code: torch.Tensor, cdt: torch.dtype) -> torch.Tensor:
+    # qcgrad.quantum.ops.AxisRotation: c·I − i·s·P, P = X, Y, Z for code 0, 1, 2.
+    c, s, z = _half_angle(t)
+    code = code.round()
+    sx, sy, sz = (torch.where(code == k, s, z) for k in range(3))
+    return _matrix(cdt, c, -sz, -sy, -sx, sy, -sx, c, sz)
+
+
 #: Parametrised gates built here without PennyLane's dispatch; others use ``compute_matrix``.
 BUILDERS: dict[str, Callable[..., torch.Tensor]] = {
-    "RX": _rx, "RY": _ry, "RZ": _rz, "PhaseShift": _phase_shift, "Rot": _rot,
+    "RX": _rx, "RY": _ry, "RZ": _rz, "PhaseShift": _phase_shift, "Rot": _rot, "AxisRotation": _axis_rotation,
 }
 
 
 class _Gate:
-    """One recorded operation in engine terms: wire positions, parameters, matrix source."""
+    """One recorded operation in engine terms: wire positions, parameters, matrix source.
+
+    ``params[j]`` is a ``Tensor[S]``, or an int ``c`` when the recorded parameter is the plain
+    column ``source[:, c]`` of the caller's parameters: the gate then holds no reference to
+    the recording, which is freed before any state is allocated. ``op`` is kept only where
+    the matrix comes from it (one shared instance per parameter-free kind).
+    """
 
     __slots__ = ("op", "name", "wires", "params", "trainable", "fixed")
 
-    def __init__(self, op: Any, wires: tuple[int, ...], batch: int, rdt: torch.dtype, device) -> None:
-        self.op, self.name, self.wires = op, op.name, wires
+    def __init__(self, op: Any, wires: tuple[int, ...], batch: int, rdt: torch.dtype, device,
+                 source: torch.Tensor | None, shared: dict) -> None:
+        self.name, self.wires = op.name, wires
         # Python floats become float64 (torch.as_tensor would make them float32).
         data = [torch.as_tensor(p, dtype=rdt) if isinstance(p, (int, float)) else torch.as_tensor(p) for p in op.data]
         # Matrix-valued data (QubitUnitary) or no data: a constant matrix from op.matrix().
         self.fixed = not data or any(p.dim() > 1 or (p.dim() == 1 and p.shape[0] != batch) for p in data)
-        self.params = [] if self.fixed else [_as_batch(p, batch, rdt, device) for p in data]
+        params = [] if self.fixed else [_as_batch(p, batch, rdt, device) for p in data]
+        columns = [None] * len(params) if source is None else [_column(p, source) for p in params]
+        self.params = [p if c is None else c for p, c in zip(params, columns)]
         self.trainable = [isinstance(p, torch.Tensor) and p.requires_grad for p in op.data]
         if self.fixed and any(self.trainable):
             raise ValueError(f"operation {op.name} has matrix-valued trainable data; the engine "
                              "differentiates scalar gate parameters only")
+        if not self.fixed:
+            self.op = None if op.name in BUILDERS else op
+        else:  # parameter-free matrices are cached by name (_fixed_matrix): one instance serves
+            self.op = shared.setdefault(op.name, op) if not data else op
+
+
+def _column(p: torch.Tensor, source: torch.Tensor) -> int | None:
+    """``c`` when ``p`` is the view ``source[:, c]`` of ``source[S, P]``, else None."""
+    if p._base is not source or p.dim() != 1 or source.dim() != 2 or source.stride(1) != 1:
+        return None
+    c = p.storage_offset() - source.storage_offset()
+    same_rows = p.shape[0] == source.shape[0] and p.stride(0) == source.stride(0)
+    return c if same_rows and 0 <= c < source.shape[1] else None
 
 
 def _as_batch(p: torch.Tensor, batch: int, rdt: torch.dtype, device) -> torch.Tensor:
@@ -154,22 +185,28 @@ def _as_batch(p: torch.Tensor, batch: int, rdt: torch.dtype, device) -> torch.Te
     return t.expand(batch) if t.dim() == 0 else t
 
 
-def _expand(ops: Sequence[Any], wire_map: dict[Any, int], batch: int, rdt, device) -> list[_Gate]:
-    """Engine gates for PennyLane ops; templates and >3-qubit ops are decomposed first."""
+def _expand(ops: Sequence[Any], wire_map: dict[Any, int], batch: int, rdt, device,
+            source: torch.Tensor | None = None, shared: dict | None = None) -> list[_Gate]:
+    """Engine gates for PennyLane ops; templates and >3-qubit ops are decomposed first.
+
+    With ``source`` (the tensor the ops were recorded from), its plain columns are kept as
+    column numbers (see :class:`_Gate`).
+    """
+    shared = {} if shared is None else shared
     gates: list[_Gate] = []
     for op in ops:
         if op.name in ("Barrier", "Identity"):
             continue
         labels = op.wires.labels  # computed anew on every access for controlled gates
         if not (op.name in BUILDERS or (op.has_matrix and len(labels) <= 3)):
-            gates.extend(_expand(op.decomposition(), wire_map, batch, rdt, device))
+            gates.extend(_expand(op.decomposition(), wire_map, batch, rdt, device, source, shared))
             continue
         try:
             wires = tuple(wire_map[w] for w in labels)
         except KeyError as err:
             raise ValueError(f"operation {op.name} acts on wire {err.args[0]!r}; circuit wires are "
                              f"{list(wire_map)}") from None
-        gates.append(_Gate(op, wires, batch, rdt, device))
+        gates.append(_Gate(op, wires, batch, rdt, device, source, shared))
     return gates
 
 
@@ -179,10 +216,11 @@ class _Matrices:
     With ``leaves=True`` the parameters are detached copies that require grad (``roots``),
     so the partials of a gate's matrix can be pulled back to its own parameters.
     ``refs[i][j]`` is ``(root, row)``: gate i's parameter j is ``root[row]`` (row None: the
-    root itself).
+    root itself). Column parameters are read from ``source``.
     """
 
-    def __init__(self, gates: Sequence[_Gate], cdt: torch.dtype, cache: dict, device, leaves: bool = False) -> None:
+    def __init__(self, gates: Sequence[_Gate], cdt: torch.dtype, cache: dict, device, leaves: bool = False,
+                 source: torch.Tensor | None = None) -> None:
         self.mats: list[torch.Tensor] = [None] * len(gates)  # type: ignore[list-item]
         self.refs: list[list[tuple[torch.Tensor, int | None]]] = [[] for _ in gates]
         by_kind: dict[str, list[int]] = {}
@@ -192,11 +230,12 @@ class _Matrices:
             elif g.name in BUILDERS:
                 by_kind.setdefault(g.name, []).append(i)
             else:
-                ps = [p.detach().requires_grad_(t) if leaves else p for p, t in zip(g.params, g.trainable)]
+                ps = [_stacked([p], source)[0] if isinstance(p, int) else p for p in g.params]
+                ps = [p.detach().requires_grad_(t) if leaves else p for p, t in zip(ps, g.trainable)]
                 self.refs[i] = [(p, None) for p in ps]
                 self.mats[i] = _generic_matrix(g.op, ps).to(cdt)
         for name, idx in by_kind.items():
-            stacked = [torch.stack([gates[i].params[j] for i in idx]) for j in range(len(gates[idx[0]].params))]
+            stacked = [_stacked([gates[i].params[j] for i in idx], source) for j in range(len(gates[idx[0]].params))]
             if leaves:
                 stacked = [s.detach().requires_grad_(any(gates[i].trainable[j] for i in idx))
                            for j, s in enumerate(stacked)]
@@ -210,6 +249,13 @@ class _Matrices:
         """Distinct parameter tensors that require grad."""
         found = {id(r): r for refs in self.refs for r, _ in refs if r.requires_grad}
         return list(found.values())
+
+
+def _stacked(values: list[torch.Tensor | int], source: torch.Tensor | None) -> torch.Tensor:
+    """``Tensor[k, S]`` of k gates' parameters: tensors, or columns of ``source`` (one gather)."""
+    if all(isinstance(v, int) for v in values):
+        return source.detach().index_select(1, torch.tensor(values, device=source.device)).T.contiguous()
+    return torch.stack([source.detach()[:, v] if isinstance(v, int) else v for v in values])
 
 
 def _generic_matrix(op: Any, params: list[torch.Tensor]) -> torch.Tensor:
@@ -597,6 +643,38 @@ def _seed_adjoint(psi: torch.Tensor, observable: "torch.Tensor | PauliSum",
     return expectation(psi, diag), psi * diag
 
 
+def _pull_back(seg: Sequence[_Gate], mats: _Matrices, grad_u: list[tuple[torch.Tensor, torch.Tensor]],
+               params: torch.Tensor, grad: torch.Tensor) -> None:
+    """Add a segment's partials ``dC/dU`` to ``grad`` through the gates' parameters.
+
+    A gate parameter that is a column of ``params`` (a plain view, as the ansätze record
+    them) is added to that column; a computed one is pulled back by autograd through the
+    recording, which materialises a full ``[S, P]`` gradient per segment.
+    """
+    roots = mats.roots
+    root_grads = torch.autograd.grad([u for u, _ in grad_u], roots, [gu for _, gu in grad_u], allow_unused=True)
+    by_root = {id(r): gr for r, gr in zip(roots, root_grads)}
+    cols, col_grads, outputs, grads = [], [], [], []
+    for i, g in enumerate(seg):
+        for (root, row), p, t in zip(mats.refs[i], g.params, g.trainable):
+            gr = by_root.get(id(root)) if t else None
+            if gr is None:
+                continue
+            gr = gr if row is None else gr[row]
+            if isinstance(p, int):
+                cols.append(p)
+                col_grads.append(gr)
+            else:
+                outputs.append(p)
+                grads.append(gr)
+    if cols:
+        grad.index_add_(1, torch.tensor(cols, device=grad.device), torch.stack(col_grads, 1))
+    if outputs:
+        (part,) = torch.autograd.grad(outputs, params, grads, retain_graph=True, allow_unused=True)
+        if part is not None:
+            grad += part
+
+
 def adjoint_gradient(ops: Sequence[Any], wires: Sequence[Any], batch: int, observable: "torch.Tensor | PauliSum",
                      params: torch.Tensor, dtype: torch.dtype = torch.complex128) -> tuple[torch.Tensor, torch.Tensor]:
     """Costs ⟨H⟩ and their gradients with respect to ``params`` by the adjoint method.
@@ -605,6 +683,8 @@ def adjoint_gradient(ops: Sequence[Any], wires: Sequence[Any], batch: int, obser
     ----------
     ops : sequence of PennyLane operations
         Recorded from ``params`` (requires_grad) with broadcasting over ``batch`` samples.
+        Read once: the engine keeps what it needs (plain columns of ``params`` by number),
+        so a recording the caller does not keep is freed before the states are allocated.
     wires, batch, dtype
         As in :func:`simulate`.
     observable : Tensor[2**n] or PauliSum
@@ -624,13 +704,14 @@ def adjoint_gradient(ops: Sequence[Any], wires: Sequence[Any], batch: int, obser
     wire_map = {w: i for i, w in enumerate(wires)}
     device = params.device
     with _cpu_threads(2 * batch << n, device):
-        gates = _expand(ops, wire_map, batch, rdt, device)
+        gates = _expand(ops, wire_map, batch, rdt, device, source=params)
+        del ops  # the gates hold what they need: a caller that kept no reference frees the recording
         cache: dict = {}
         with torch.no_grad():
             runner = _Runner(_zero_state(batch, n, cdt, device), n, cache, inplace=True)
             for lo in range(0, len(gates), SEGMENT):
                 seg = gates[lo: lo + SEGMENT]
-                for g, m in zip(seg, _Matrices(seg, cdt, cache, device).mats):
+                for g, m in zip(seg, _Matrices(seg, cdt, cache, device, source=params).mats):
                     runner.push(g, m)
             runner.flush()
             psi = runner.state
@@ -642,7 +723,7 @@ def adjoint_gradient(ops: Sequence[Any], wires: Sequence[Any], batch: int, obser
         pending_diag: torch.Tensor | None = None
         for hi in range(len(gates), 0, -SEGMENT):
             seg = gates[max(0, hi - SEGMENT): hi]
-            mats = _Matrices(seg, cdt, cache, device, leaves=True)
+            mats = _Matrices(seg, cdt, cache, device, leaves=True, source=params)
             grad_u: list[tuple[torch.Tensor, torch.Tensor]] = []
             with torch.no_grad():
                 for i in range(len(seg) - 1, -1, -1):
@@ -660,22 +741,7 @@ def adjoint_gradient(ops: Sequence[Any], wires: Sequence[Any], batch: int, obser
                         # dC/dU (torch's convention for complex inputs) = 2 λ ψ_{k-1}^†, λ before undoing U.
                         grad_u.append((u, 2 * u @ _reduced(pair, g.wires, n)))
             if grad_u:
-                roots = mats.roots
-                root_grads = torch.autograd.grad([u for u, _ in grad_u], roots, [gu for _, gu in grad_u],
-                                                 allow_unused=True)
-                by_root = {id(r): (torch.zeros(r.shape, dtype=rdt, device=device) if gr is None else gr)
-                           for r, gr in zip(roots, root_grads)}
-                outputs, grads = [], []
-                for i, g in enumerate(seg):
-                    for (root, row), p, t in zip(mats.refs[i], g.params, g.trainable):
-                        if t:
-                            outputs.append(p)
-                            gr = by_root[id(root)]
-                            grads.append(gr if row is None else gr[row])
-                # Pulled back per segment: only one segment's gate partials are alive at a time.
-                (part,) = torch.autograd.grad(outputs, params, grads, retain_graph=True, allow_unused=True)
-                if part is not None:
-                    grad += part
+                _pull_back(seg, mats, grad_u, params, grad)
         return cost, grad
 
 

@@ -21,6 +21,7 @@ import torch
 from ..model import Model
 from ..optim import TrainResult, train
 from ..seeding import sample_block
+from ..validation import check_int
 
 
 @dataclass
@@ -79,12 +80,6 @@ def _layer_count(model: Model) -> int:
     return n
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}={value!r} must be an int >= 1")
-    return value
-
-
 def layerwise_train(model: Model, optimizer: str = "adam", steps_per_stage: int = 50, n_runs: int = 16,
                     seed: int = 0, lr: float = 1e-2, *, layers_per_stage: int = 1, window: int | None = None,
                     **train_options: Any) -> LayerwiseResult:
@@ -122,11 +117,9 @@ def layerwise_train(model: Model, optimizer: str = "adam", steps_per_stage: int 
     ([(0, 1), (0, 2)], (7, 2))
     """
     n_layers = _layer_count(model)
-    _positive_int("steps_per_stage", steps_per_stage)
-    _positive_int("n_runs", n_runs)
-    _positive_int("layers_per_stage", layers_per_stage)
+    check_int(steps_per_stage=steps_per_stage, n_runs=n_runs, layers_per_stage=layers_per_stage)
     if window is not None:
-        _positive_int("window", window)
+        check_int(window=window)
     if "init" in train_options:
         raise ValueError("init is not a layerwise_train option: runs start from the seeded init stream "
                          "with later layers at zero")

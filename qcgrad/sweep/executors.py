@@ -14,6 +14,8 @@ from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 import torch
 
+from ..validation import check_int
+
 T = TypeVar("T")
 R = TypeVar("R")
 #: What ``--dask`` accepts besides "local": a scheduler address with one of these schemes.
@@ -71,8 +73,7 @@ class ProcessPool(Executor):
     """
 
     def __init__(self, workers: int):
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"processes={workers!r} is not allowed; it must be an int ≥ 1")
+        check_int(processes=workers)
         self.workers = workers
         self.pool: cf.ProcessPoolExecutor | None = None
 
@@ -109,8 +110,8 @@ class Dask(Executor):
         if not isinstance(address, str) or not (address == "local" or address.startswith(DASK_SCHEMES)):
             raise ValueError(f"dask address {address!r} is not allowed; use 'local' or a scheduler "
                              f"address starting with {', '.join(DASK_SCHEMES)} (e.g. tcp://host:8786)")
-        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-            raise ValueError(f"workers={workers!r} is not allowed; it must be an int ≥ 1")
+        if workers is not None:
+            check_int(workers=workers)
         try:
             import dask.distributed  # noqa: F401
         except ImportError:

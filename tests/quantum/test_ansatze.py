@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from qcgrad.quantum import circuit
-from qcgrad.quantum.ansatze import ANSATZ_SPECS, PAULI_CODES, TOPOLOGIES, rot_angles
+from qcgrad.quantum.ansatze import ANSATZ_SPECS, PAULI_CODES, TOPOLOGIES
+from qcgrad.quantum.ops import AxisRotation, rot_angles
 from qcgrad.quantum.costs import make_cost
 
 COSTS = ["zz", "global", "local", "tfim:h=0.7", "heisenberg"]
@@ -31,6 +32,35 @@ def test_rot_encoding_equals_rx_ry_rz_exactly():
         rot = qml.matrix(qml.Rot(phi, theta, omega, wires=0))
         ref = qml.matrix(getattr(qml, name)(a, wires=0))
         torch.testing.assert_close(torch.as_tensor(rot), torch.as_tensor(ref), atol=1e-15, rtol=0)
+
+
+def test_axis_rotation_equals_rx_ry_rz_exactly():
+    # Against PennyLane's own RX/RY/RZ, through the matrix and through the decomposition.
+    a = torch.tensor([0.0, 0.4, 2.5, 6.1], dtype=torch.float64)
+    for name, code in PAULI_CODES.items():
+        ref = torch.as_tensor(qml.matrix(getattr(qml, name)(a, wires=0)))
+        op = AxisRotation(a, torch.full_like(a, code), wires=0)
+        torch.testing.assert_close(torch.as_tensor(qml.matrix(op)), ref, atol=1e-15, rtol=0)
+        (rot,) = op.decomposition()
+        torch.testing.assert_close(torch.as_tensor(qml.matrix(rot)), ref, atol=1e-15, rtol=0)
+
+
+def test_axis_rotation_shift_rule_equals_finite_difference():
+    # The recipe PennyLane's parameter-shift transform reads, against a central difference.
+    dev = qml.device("default.qubit", wires=1)
+
+    @qml.qnode(dev, interface="torch", diff_method="parameter-shift")
+    def value(theta, code):
+        qml.RY(0.7, wires=0)
+        AxisRotation(theta, code, wires=0)
+        return qml.expval(qml.PauliZ(0) + 0.5 * qml.PauliY(0))
+
+    for code in (0.0, 1.0, 2.0):
+        theta, c = torch.tensor(0.9, dtype=torch.float64, requires_grad=True), torch.tensor(code)
+        (g,) = torch.autograd.grad(value(theta, c), theta)
+        h = 1e-6
+        fd = (value(theta.detach() + h, c) - value(theta.detach() - h, c)) / (2 * h)
+        assert abs(float(g) - float(fd)) < 1e-8
 
 
 @pytest.mark.parametrize("cost", COSTS)
@@ -106,6 +136,15 @@ def test_parameter_shift_is_exact_on_inverse_layers(name):
     p = engine.sample_params(torch.Generator().manual_seed(4), S) + 0.3 * engine.trainable
     idx = torch.tensor([0, engine.param_groups["layer:1"].start])
     torch.testing.assert_close(engine.grad(p, indices=idx), ref.grad(p)[:, idx], atol=1e-10, rtol=0)
+
+
+@pytest.mark.parametrize("name", ["random_pauli", "hardware_efficient", "strongly_entangling"])
+def test_adjoint_on_inverse_layers_equals_default_qubit(name):
+    # One circuit with both kinds of gate parameter: inverse layers record computed angles
+    # (−θ, pulled back by autograd), the others plain columns of params (added by column).
+    engine, ref, _ = _pair(name, "local", init="identity_block")
+    p = engine.sample_params(torch.Generator().manual_seed(4), S) + 0.3 * engine.trainable
+    torch.testing.assert_close(engine.grad(p), ref.grad(p), atol=1e-10, rtol=0)
 
 
 @pytest.mark.parametrize("name", sorted(ANSATZ_SPECS))

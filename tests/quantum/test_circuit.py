@@ -104,7 +104,7 @@ def test_bad_input_names_value_and_allowed(kwargs, match):
 
 
 def test_bad_types_and_devices():
-    with pytest.raises(TypeError, match="n_qubits=2.5"):
+    with pytest.raises(ValueError, match="n_qubits=2.5 is not allowed; it must be an int ≥ 1"):
         circuit("random_pauli", 2.5, 2)
     with pytest.raises(TypeError, match="dtype=torch.int64.*float64"):
         circuit("random_pauli", 2, 2, dtype=torch.int64)

@@ -1,9 +1,12 @@
 """The engine on gates and circuits beyond the built-in ansätze, against PennyLane."""
+import sys
+import weakref
+
 import pennylane as qml
 import pytest
 import torch
 
-from qcgrad.quantum import engine
+from qcgrad.quantum import engine, ops
 
 TOL = 1e-10
 
@@ -60,6 +63,38 @@ def test_generic_circuit_state_cost_and_adjoint_gradient():
         torch.testing.assert_close(grad[s], g, atol=TOL, rtol=0)
 
 
+def test_adjoint_gradient_of_a_view_of_params_is_the_same():
+    # Gate parameters that are views of a view of params go through autograd, not by column.
+    params = torch.rand(3, 9, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 6
+    p = params.clone().requires_grad_(True)
+    _, grad = engine.adjoint_gradient(_record(p, WIRES), WIRES, 3, DIAG, p)
+    wide = torch.cat([torch.zeros(3, 2, dtype=torch.float64), params], 1).requires_grad_(True)
+    view = wide[:, 2:]
+    _, grad_view = engine.adjoint_gradient(_record(view, WIRES), WIRES, 3, DIAG, view)
+    torch.testing.assert_close(grad_view, grad, atol=TOL, rtol=0)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="CPython moves call arguments into the callee from 3.11")
+def test_adjoint_frees_a_recording_nobody_keeps(monkeypatch):
+    from qcgrad.quantum import circuit
+    qc = circuit("random_pauli", n_qubits=3, n_layers=2)
+    recorded, alive = [], []
+    expand, seed = engine._expand, engine._seed_adjoint
+
+    def spy_expand(ops, *args, **kwargs):
+        recorded.extend(weakref.ref(op) for op in ops if op.name == "AxisRotation")
+        return expand(ops, *args, **kwargs)
+
+    def spy_seed(*args):
+        alive.append(sum(r() is not None for r in recorded))
+        return seed(*args)
+
+    monkeypatch.setattr(engine, "_expand", spy_expand)
+    monkeypatch.setattr(engine, "_seed_adjoint", spy_seed)
+    qc.grad(qc.sample_params(torch.Generator().manual_seed(0), 2))
+    assert len(recorded) == 6 and alive == [0]
+
+
 def test_segments_do_not_change_results(monkeypatch):
     params = torch.rand(2, 9, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) * 6
     p = params.clone().requires_grad_(True)
@@ -73,9 +108,11 @@ def test_segments_do_not_change_results(monkeypatch):
 
 @pytest.mark.parametrize("name", sorted(engine.BUILDERS))
 def test_builders_equal_pennylane_matrices(name):
-    op_type = getattr(qml, name)
+    op_type = getattr(ops, name, None) or getattr(qml, name)
     t = torch.tensor([0.3, -1.7, 4.0], dtype=torch.float64)
     args = [t * (k + 1) for k in range(op_type.num_params)]
+    if op_type is ops.AxisRotation:  # the second parameter is the axis code
+        args[1] = torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64)
     torch.testing.assert_close(engine.BUILDERS[name](*args, torch.complex128),
                                torch.as_tensor(op_type.compute_matrix(*args)).to(torch.complex128), atol=1e-14, rtol=0)
 

@@ -1,4 +1,4 @@
-"""Knob checks shared by the builders: errors name the bad value and what is allowed."""
+"""Argument checks shared across qcgrad: errors name the bad value and what is allowed."""
 from __future__ import annotations
 
 import math
@@ -12,11 +12,19 @@ def check_choice(knob: str, value: object, allowed: Iterable[str]) -> None:
         raise ValueError(f"{knob}={value!r} is not allowed; use one of: {', '.join(allowed)}")
 
 
-def check_positive_int(**knobs: object) -> None:
-    """Raise ValueError unless every knob is an int ≥ 1, naming the bad one."""
+def check_int(minimum: int = 1, /, **knobs: object) -> None:
+    """Raise ValueError unless every knob is an int ≥ ``minimum`` (bools are not), naming the bad one.
+
+    Examples
+    --------
+    >>> check_int(2, n_samples=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_samples=1 is not allowed; it must be an int ≥ 2
+    """
     for name, value in knobs.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}={value!r} is not allowed; it must be an int ≥ 1")
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError(f"{name}={value!r} is not allowed; it must be an int ≥ {minimum}")
 
 
 def check_positive(**knobs: object) -> None:
