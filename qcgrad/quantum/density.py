@@ -68,7 +68,7 @@ def _apply(rho: torch.Tensor, sup: torch.Tensor, axes: list[int], n: int) -> tor
 
 def _diagonal(op: Any, n: int, cdt: torch.dtype, device, cache: dict) -> torch.Tensor | None:
     """The 2^n diagonal d of a parameter-free diagonal gate (None otherwise), cached."""
-    key = (op.name, tuple(op.wires))
+    key = (op.name if op.data else engine._fixed_key(op), tuple(op.wires))
     if key not in cache:
         cache[key] = None
         if not op.data and op.has_matrix and not isinstance(op, qml.operation.Channel):

@@ -145,10 +145,11 @@ class _Gate:
     ``params[j]`` is a ``Tensor[S]``, or an int ``c`` when the recorded parameter is the plain
     column ``source[:, c]`` of the caller's parameters: the gate then holds no reference to
     the recording, which is freed before any state is allocated. ``op`` is kept only where
-    the matrix comes from it (one shared instance per parameter-free kind).
+    the matrix comes from it (one shared instance per parameter-free ``key``, see
+    :func:`_fixed_key`; None for gates with data).
     """
 
-    __slots__ = ("op", "name", "wires", "params", "trainable", "fixed")
+    __slots__ = ("op", "name", "key", "wires", "params", "trainable", "fixed")
 
     def __init__(self, op: Any, wires: tuple[int, ...], batch: int, rdt: torch.dtype, device,
                  source: torch.Tensor | None, shared: dict) -> None:
@@ -164,10 +165,23 @@ class _Gate:
         if self.fixed and any(self.trainable):
             raise ValueError(f"operation {op.name} has matrix-valued trainable data; the engine "
                              "differentiates scalar gate parameters only")
+        self.key = _fixed_key(op) if not data else None
         if not self.fixed:
             self.op = None if op.name in BUILDERS else op
-        else:  # parameter-free matrices are cached by name (_fixed_matrix): one instance serves
-            self.op = shared.setdefault(op.name, op) if not data else op
+        else:  # parameter-free matrices are cached by key (_fixed_matrix): one instance serves
+            self.op = op if self.key is None else shared.setdefault(self.key, op)
+
+
+#: Parameter-free gates whose matrix the name alone fixes. Other parameter-free operations
+#: are keyed by their repr: one name can carry different matrices (MultiControlledX's
+#: control values, the factors of a ``qml.prod``).
+NAMED_GATES = frozenset({"Hadamard", "PauliX", "PauliY", "PauliZ", "S", "T", "SX", "CNOT", "CZ", "CY", "CH",
+                         "SWAP", "ISWAP", "SISWAP", "SQISW", "ECR", "Toffoli", "CSWAP", "CCZ"})
+
+
+def _fixed_key(op: Any) -> str:
+    """Cache key of a parameter-free operation's matrix (in its own wire order)."""
+    return op.name if op.name in NAMED_GATES else repr(op)
 
 
 def _column(p: torch.Tensor, source: torch.Tensor) -> int | None:
@@ -226,7 +240,7 @@ class _Matrices:
         by_kind: dict[str, list[int]] = {}
         for i, g in enumerate(gates):
             if g.fixed:
-                self.mats[i] = _fixed_matrix(g.op, cdt, cache, device)
+                self.mats[i] = _fixed_matrix(g, cdt, cache, device)
             elif g.name in BUILDERS:
                 by_kind.setdefault(g.name, []).append(i)
             else:
@@ -265,13 +279,13 @@ def _generic_matrix(op: Any, params: list[torch.Tensor]) -> torch.Tensor:
     return torch.as_tensor(twin.matrix())
 
 
-def _fixed_matrix(op: Any, cdt: torch.dtype, cache: dict, device) -> torch.Tensor:
-    """A constant gate matrix; parameter-free gates are cached by name."""
-    if op.data:
-        return torch.as_tensor(op.matrix(), dtype=cdt, device=device)
-    if op.name not in cache:
-        cache[op.name] = torch.as_tensor(op.matrix(), dtype=cdt, device=device)
-    return cache[op.name]
+def _fixed_matrix(g: _Gate, cdt: torch.dtype, cache: dict, device) -> torch.Tensor:
+    """A constant gate matrix; parameter-free gates are cached by key."""
+    if g.key is None:
+        return torch.as_tensor(g.op.matrix(), dtype=cdt, device=device)
+    if g.key not in cache:
+        cache[g.key] = torch.as_tensor(g.op.matrix(), dtype=cdt, device=device)
+    return cache[g.key]
 
 
 # --- applying matrices to a batch [*lead, S, 2^n] -------------------------------------------
@@ -286,12 +300,19 @@ def _bits(n: int, wires: Sequence[int], device) -> torch.Tensor:
 
 
 def _full_diagonal(g: _Gate, mat: torch.Tensor, n: int, cache: dict) -> torch.Tensor | None:
-    """The 2^n diagonal of a parameter-free diagonal gate, or None when it is not diagonal."""
-    key = ("diag", g.name, g.wires)
-    if key not in cache:
-        off = mat - torch.diag_embed(torch.diagonal(mat))
-        cache[key] = None if bool(off.abs().max() > 0) else torch.diagonal(mat)[_bits(n, g.wires, mat.device)]
-    return cache[key]
+    """The 2^n diagonal of a fixed diagonal gate, or None when it is not diagonal.
+
+    Cached by key and wires for parameter-free gates; a gate with matrix data (QubitUnitary)
+    is looked at anew, since gates of one name differ.
+    """
+    key = ("diag", g.key, g.wires)
+    if g.key is not None and key in cache:
+        return cache[key]
+    off = mat - torch.diag_embed(torch.diagonal(mat))
+    full = None if bool(off.abs().max() > 0) else torch.diagonal(mat)[_bits(n, g.wires, mat.device)]
+    if g.key is not None:
+        cache[key] = full
+    return full
 
 
 def _apply(state: torch.Tensor, u: torch.Tensor, wires: Sequence[int], n: int, out: torch.Tensor | None) -> torch.Tensor:

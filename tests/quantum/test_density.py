@@ -5,6 +5,8 @@ import pennylane as qml
 import pytest
 import torch
 
+from same_name_gates import same_name_gates, same_name_reference
+
 from qcgrad.quantum import circuit, density, engine
 
 WIRES = [0, 1, 2]
@@ -91,6 +93,14 @@ def test_expectation_and_probabilities():
     zz = torch.diag(torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=torch.float64))
     assert density.expectation(rho, zz).tolist() == [0.0]
     assert density.probabilities(rho).tolist() == [[0.5, 0.25, 0.25, 0.0]]
+
+
+def test_gates_of_one_name_with_different_matrices():
+    with qml.queuing.AnnotatedQueue() as q:
+        same_name_gates([0, 1, 2])
+    psi = same_name_reference([0, 1, 2])
+    rho = density.simulate(q.queue, [0, 1, 2], batch=1)[0]
+    torch.testing.assert_close(rho, torch.outer(psi, psi.conj()), atol=1e-10, rtol=0)
 
 
 def test_unknown_wire_is_named():

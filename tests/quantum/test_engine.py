@@ -6,6 +6,8 @@ import pennylane as qml
 import pytest
 import torch
 
+from same_name_gates import same_name_gates, same_name_reference
+
 from qcgrad.quantum import engine, ops
 
 TOL = 1e-10
@@ -93,6 +95,13 @@ def test_adjoint_frees_a_recording_nobody_keeps(monkeypatch):
     monkeypatch.setattr(engine, "_seed_adjoint", spy_seed)
     qc.grad(qc.sample_params(torch.Generator().manual_seed(0), 2))
     assert len(recorded) == 6 and alive == [0]
+
+
+def test_gates_of_one_name_with_different_matrices():
+    with qml.queuing.AnnotatedQueue() as q:
+        same_name_gates(WIRES[:3])
+    state = engine.simulate(q.queue, WIRES[:3], 1)[0]
+    torch.testing.assert_close(state, same_name_reference(WIRES[:3]), atol=TOL, rtol=0)
 
 
 def test_segments_do_not_change_results(monkeypatch):
