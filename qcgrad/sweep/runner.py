@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from .config import SweepConfig, load_config
 from .executors import Executor, Serial
-from .grid import Point, expand
+from .grid import expand
 from .report import summary_table
 from .store import Store
 from .worker import compute_point, failed

@@ -1,5 +1,4 @@
 """CircuitModel on the engine against PennyLane devices, finite differences and bad input."""
-import pennylane as qml
 import pytest
 import torch
 

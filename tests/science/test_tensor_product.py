@@ -4,7 +4,6 @@ C_G = 1 − Πᵢ cos²(θᵢ/2), C_L = 1 − (1/n) Σᵢ cos²(θᵢ/2) with θ
 Var[∂C_G/∂θ₁] = (1/8)(3/8)^(n−1) (exponential decay) and Var[∂C_L/∂θ₁] = 1/(8n²).
 """
 import pytest
-import torch
 
 import qcgrad as qg
 
