@@ -8,6 +8,7 @@ from .costs import COST_SPECS, heisenberg, make_cost, tfim
 from .inits import INITS
 from .layerwise import LayerwiseResult, layerwise_train
 from .noise import CHANNELS, Noise
+from .ops import AxisRotation
 from .shots import ShotDecomposition, decompose_variance
 
 #: Ansatz name -> PennyLane template; cost name -> observable builder; what `qcgrad list` shows.
@@ -20,4 +21,5 @@ __all__ = [
     "ANSATZE", "COSTS", "INITS", "DEVICES", "TOPOLOGIES", "CHANNELS", "CircuitModel", "circuit",
     "random_pauli", "tensor_product", "tfim", "heisenberg", "make_cost", "layerwise_train",
     "LayerwiseResult", "Noise", "ShotDecomposition", "decompose_variance", "density", "noise", "shots",
+    "AxisRotation",
 ]
