@@ -59,7 +59,7 @@ def densenet(depth: int, width: int = 4, growth_rate: int = 4, activation: str =
     ['layer:0', 'layer:1', 'readout']
     """
     check_int(depth=depth, width=width, growth_rate=growth_rate, length=length, kernel_size=kernel_size,
-                       batch_size=batch_size)
+              batch_size=batch_size)
     check_choice("activation", activation, ACTIVATIONS)
     check_choice("init", init, INITS)
     check_positive(std=std)

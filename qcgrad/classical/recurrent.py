@@ -81,7 +81,7 @@ def _recurrent(cell: str, seq_len: int, width: int, depth: int, activation: str,
                input_scale: float, batch_size: int, seed: int, dtype: torch.dtype) -> TorchModel:
     in_dim = width if in_dim is None else in_dim
     check_int(seq_len=seq_len, width=width, depth=depth, in_dim=in_dim, out_dim=out_dim,
-                       batch_size=batch_size)
+              batch_size=batch_size)
     check_choice("activation", activation, ACTIVATIONS)
     check_choice("init", init, INITS)
     check_choice("recurrent_init", recurrent_init, INITS)

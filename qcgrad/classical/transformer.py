@@ -121,7 +121,7 @@ def transformer(depth: int, width: int = 16, heads: int = 2, seq_len: int = 8, n
     ('post', ['layer:0', 'layer:1'])
     """
     check_int(depth=depth, width=width, heads=heads, seq_len=seq_len, mlp_ratio=mlp_ratio,
-                       batch_size=batch_size)
+              batch_size=batch_size)
     if width % heads:
         raise ValueError(f"width={width} is not allowed with heads={heads}; width must be a multiple of heads")
     check_choice("norm", norm, NORM_PLACEMENTS)

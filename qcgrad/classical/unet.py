@@ -68,7 +68,7 @@ def unet(depth: int, width: int = 4, in_channels: int = 1, activation: str = "re
     6
     """
     check_int(depth=depth, width=width, in_channels=in_channels, kernel_size=kernel_size,
-                       batch_size=batch_size)
+              batch_size=batch_size)
     length = 2 * 2**depth if length is None else length
     check_int(length=length)
     if length % 2**depth:

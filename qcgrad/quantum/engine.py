@@ -159,8 +159,7 @@ class _Gate:
         # Matrix-valued data (QubitUnitary) or no data: a constant matrix from op.matrix().
         self.fixed = not data or any(p.dim() > 1 or (p.dim() == 1 and p.shape[0] != batch) for p in data)
         params = [] if self.fixed else [_as_batch(p, batch, rdt, device) for p in data]
-        columns = [None] * len(params) if source is None else [_column(p, source) for p in params]
-        self.params = [p if c is None else c for p, c in zip(params, columns)]
+        self.params = [p if (c := _column(p, source)) is None else c for p in params]
         self.trainable = [isinstance(p, torch.Tensor) and p.requires_grad for p in op.data]
         if self.fixed and any(self.trainable):
             raise ValueError(f"operation {op.name} has matrix-valued trainable data; the engine "
@@ -184,9 +183,9 @@ def _fixed_key(op: Any) -> str:
     return op.name if op.name in NAMED_GATES else repr(op)
 
 
-def _column(p: torch.Tensor, source: torch.Tensor) -> int | None:
+def _column(p: torch.Tensor, source: torch.Tensor | None) -> int | None:
     """``c`` when ``p`` is the view ``source[:, c]`` of ``source[S, P]``, else None."""
-    if p._base is not source or p.dim() != 1 or source.dim() != 2 or source.stride(1) != 1:
+    if source is None or p._base is not source or p.dim() != 1 or source.dim() != 2 or source.stride(1) != 1:
         return None
     c = p.storage_offset() - source.storage_offset()
     same_rows = p.shape[0] == source.shape[0] and p.stride(0) == source.stride(0)

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .. import classical, quantum
+from ..validation import check_int
 
 #: Top-level tables and, for the fixed-shape ones, their keys.
 SECTIONS = ("study", "model", "grid", "output")
@@ -91,8 +92,7 @@ def _check_table(key: str, value: Any, allowed_keys: tuple[str, ...] | None) -> 
 
 
 def _check_int(key: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise _fail(key, value, f"it must be an int ≥ {minimum}")
+    check_int(minimum, **{key: value})  # keys such as "study.n_samples" name the config entry
     return value
 
 
