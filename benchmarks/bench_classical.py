@@ -17,6 +17,7 @@ import argparse
 import json
 import platform
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -68,8 +69,8 @@ def run(samples: int, seed: int, dtype: str) -> list[dict]:
             idx = qg.resolve_params(model, "layer:0")
             model.grad(theta[:2], idx)  # warm-ups: first calls pay one-off dispatch costs
             loop_gradients(model, theta[:2], idx)
-            t_vmap, cpu_vmap, g_vmap = best_time(lambda: model.grad(theta, idx), repeats=3)
-            t_loop, cpu_loop, g_loop = best_time(lambda: loop_gradients(model, theta, idx), repeats=3)
+            t_vmap, cpu_vmap, g_vmap = best_time(partial(model.grad, theta, idx), repeats=3)
+            t_loop, cpu_loop, g_loop = best_time(partial(loop_gradients, model, theta, idx), repeats=3)
             var_vmap = g_vmap.var(dim=0).mean().item()
             var_loop = g_loop.var(dim=0).mean().item()
             rows.append({"model": name, "dtype": dtype, "depth": depth, "width": WIDTH, "n_samples": samples,

@@ -47,7 +47,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     results = [
         bench("mlp", qg.classical.mlp(depth=10, width=32, activation="tanh"), args.steps, args.n_runs),
-        bench("circuit", qg.quantum.circuit("random_pauli", n_qubits=6, n_layers=10, cost="zz"), args.steps, args.n_runs),
+        bench("circuit", qg.quantum.circuit("random_pauli", n_qubits=6, n_layers=10, cost="zz"), args.steps,
+              args.n_runs),
     ]
     report = {"benchmark": "bench_train", "machine": platform.platform(), "threads": torch.get_num_threads(),
               "torch": torch.__version__, "results": results}

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from . import classical, quantum
 from .model import Model
 from .stats import DecayFit, Scan, scan
+from .theory.compare import compare_theory, theory_fit
 
 #: Layers per qubit for the McClean circuits: at these sizes Var(L) still moves at L=50 for
 #: n ≥ 10, and about 12n layers are needed to reach the 2-design value.
@@ -54,7 +56,8 @@ def headline_series(max_depth: int = 64, max_qubits: int = 10, width: int = 32) 
                       tuple(sorted({2, 5, 10, 20, 50, 100, 200, LAYERS_PER_QUBIT * n})), fit=False)
 
     return [
-        Series("MLP sigmoid, Xavier", nets, lambda d: mlp(depth=d, width=width, activation="sigmoid", init="xavier"), depths),
+        Series("MLP sigmoid, Xavier", nets,
+               lambda d: mlp(depth=d, width=width, activation="sigmoid", init="xavier"), depths),
         Series("MLP tanh, Xavier", nets, lambda d: mlp(depth=d, width=width, activation="tanh", init="xavier"), depths),
         Series("MLP ReLU, He", nets, lambda d: mlp(depth=d, width=width, activation="relu", init="he"), depths),
         Series(f"random Pauli, ZZ, L={LAYERS_PER_QUBIT}n", circuits,
@@ -67,18 +70,35 @@ def headline_series(max_depth: int = 64, max_qubits: int = 10, width: int = 32) 
 
 @dataclass
 class Result:
-    """A finished series: its scan and decay fit."""
+    """A finished series: its scan, decay fit, and the theory at each point."""
 
     series: Series
     scan: Scan
     fit: DecayFit | None
+    #: Per point: measured vs predicted (see :func:`qcgrad.theory.compare_theory`).
+    theory: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def theory_fit(self) -> DecayFit | None:
+        """The decay fit of the predicted variances, of the same kind as the measured fit."""
+        if self.fit is None:
+            return None
+        return theory_fit(self.scan.values, [t["predicted"] for t in self.theory], self.fit.kind, self.scan.knob)
+
+    def records(self) -> list[dict[str, Any]]:
+        """The scan's records, each with its ``prediction`` and ``verdict``."""
+        rows = self.scan.records()
+        for row, t in zip(rows, self.theory, strict=False):
+            row.update(prediction=t["prediction"], verdict=t["verdict"])
+        return rows
 
     def row(self) -> dict[str, Any]:
-        fit = self.fit
+        fit, theory = self.fit, self.theory_fit
         return {"series": self.series.label, "knob": self.scan.knob, "converged": self.scan.converged(),
                 "kind": fit.kind if fit else "-", "rate": fit.rate if fit else float("nan"),
                 "rate_ci": list(fit.rate_ci) if fit else None, "base": fit.base if fit else None,
                 "r2": fit.r2 if fit else None,
+                "theory_rate": theory.rate if theory else None, "theory_base": theory.base if theory else None,
                 "model_kind": self.scan.estimates[0].model.get("family", "?")}
 
 
@@ -89,19 +109,22 @@ def run_series(series: Series, n_samples: int = 200, seed: int = 0) -> Result:
         warnings.simplefilter("ignore")
         sc = scan(series.build, series.values, n_samples=n_samples * series.sample_factor, seed=seed)
     positive = sum(e.variance > 0 for e in sc.estimates)
-    return Result(series, sc, sc.fit() if series.fit and positive >= 3 else None)
+    return Result(series, sc, sc.fit() if series.fit and positive >= 3 else None, compare_theory(sc, series.build))
 
 
 def format_table(results: list[Result]) -> str:
-    """Plain-text table: series, knob, fitted rate ± CI, base, fit kind, whether the tail is flat."""
+    """Plain-text table: series, knob, fitted rate ± CI, base, the theory's rate and base, fit kind,
+    whether the tail is flat."""
     head = (f"{'series':34} {'knob':9} {'fit':12} {'rate':>8} {'95% CI':>18} {'base b':>7} "
-            f"{'tail flat':>9} {'model':>9}")
+            f"{'theory rate (b)':>17} {'tail flat':>9} {'model':>9}")
     lines = [head, "-" * len(head)]
     for r in results:
         row = r.row()
         ci = "-" if row["rate_ci"] is None else f"[{row['rate_ci'][0]:.3f}, {row['rate_ci'][1]:.3f}]"
         base = "-" if row["base"] is None else f"{row['base']:.3f}"
         flat = "yes" if row["converged"] else "no"
+        theory = "-" if row["theory_rate"] is None else (
+            f"{row['theory_rate']:.3f}" + ("" if row["theory_base"] is None else f" ({row['theory_base']:.3g})"))
         lines.append(f"{row['series']:34} {row['knob']:9} {row['kind']:12} {row['rate']:8.3f} "
-                     f"{ci:>18} {base:>7} {flat:>9} {row['model_kind']:>9}")
+                     f"{ci:>18} {base:>7} {theory:>17} {flat:>9} {row['model_kind']:>9}")
     return "\n".join(lines)

@@ -65,6 +65,23 @@ class Model(abc.ABC):
         (g,) = torch.autograd.grad(self.cost(p).sum(), p)
         return g if indices is None else g[:, indices]
 
+    def structural_zeros(self) -> torch.Tensor | None:
+        """Bool mask ``[n_params]``: partials that are zero for every parameter value.
+
+        Zero by the model's structure (for a circuit: outside every observable term's
+        backward light cone). None: the model cannot tell.
+        """
+        return None
+
+    def gradient_tolerance(self) -> float | None:
+        """Absolute size below which a computed partial is rounding noise of an exact zero.
+
+        For a circuit e.g. ``1e3 * eps(dtype) * ||O||_1``. None: only exact zeros count, and
+        exact zeros the model cannot explain structurally are reported as vanished
+        (underflow or saturation), not as zero by construction.
+        """
+        return None
+
     @property
     def trainable(self) -> torch.Tensor:
         """Boolean mask over the parameter vector: False inside frozen groups."""

@@ -1,4 +1,7 @@
 """The public contract of DESIGN.md: extend it, never break it."""
+import json
+
+import pytest
 import torch
 
 import qcgrad as qg
@@ -32,7 +35,8 @@ def test_design_contract_end_to_end():
 
 
 def test_model_interface_shapes():
-    for model in (qg.classical.mlp(depth=3, width=8), qg.quantum.circuit("tensor_product", n_qubits=3, n_layers=1, cost="local")):
+    tensor_product = qg.quantum.circuit("tensor_product", n_qubits=3, n_layers=1, cost="local")
+    for model in (qg.classical.mlp(depth=3, width=8), tensor_product):
         gen = torch.Generator().manual_seed(0)
         theta = model.sample_params(gen, 5)
         assert theta.shape == (5, model.n_params)
@@ -56,3 +60,83 @@ def test_builders_named_in_the_design_exist():
     for name in ("tower", "deep_linear", "mlp", "resnet", "densenet", "unet", "rnn", "lstm", "gru", "transformer"):
         assert callable(getattr(qg.classical, name)), name
     assert callable(qg.quantum.circuit)
+
+
+def test_every_params_form_selects_the_same_columns_as_indexing_all():
+    net = qg.classical.mlp(depth=4, width=8)
+    every = qg.gradient_variance(net, n_samples=20, seed=1, params="all").samples
+    mask = torch.zeros(net.n_params, dtype=torch.bool)
+    mask[[3, 100]] = True
+    forms = [
+        ([0, 1, 5], [0, 1, 5]), ((0, 1, 5), [0, 1, 5]), (torch.tensor([7, 2]), [7, 2]),
+        (slice(10, 14), [10, 11, 12, 13]), (mask, [3, 100]), (mask.tolist(), [3, 100]),
+        (["layer:0", "layer:3"], list(range(72)) + list(range(216, 225))),
+        ([-1, "layer:1"], [224] + list(range(72, 144))),
+        (lambda model: [model.n_params - 2], [223]),
+    ]
+    for spec, idx in forms:
+        est = qg.gradient_variance(net, n_samples=20, seed=1, params=spec)
+        assert est.indices == idx, spec
+        assert torch.equal(est.samples, every[:, idx]), spec
+        json.dumps(est.to_dict())  # every form records as JSON
+
+
+@pytest.mark.parametrize("spec, match", [
+    (4, r"frozen \(structure\) entries \[4\]"), ("gates", "frozen"), (slice(0, 6), r"entries \[4, 5\]"),
+    ([0, 9], r"index 9 is out of range; indices run from 0 to 7"), ([0, 0], "more than once"),
+    ([], "selects no parameters"), (torch.tensor([0.5]), "integer or bool dtype"),
+    (torch.ones(3, dtype=torch.bool), "n_params=8 entries; got 3"), (1.5, "not allowed"), (True, "not allowed"),
+])
+def test_bad_params_forms_are_refused_clearly(spec, match):
+    qc = qg.quantum.circuit("random_pauli", n_qubits=2, n_layers=2, cost="zz")  # "gates" (4..7) is frozen
+    with pytest.raises((ValueError, TypeError), match=match):
+        qg.gradient_variance(qc, n_samples=10, params=spec)
+
+
+def test_scan_and_profile_take_the_same_params_forms():
+    build = lambda d: qg.classical.mlp(depth=d, width=4)  # noqa: E731
+    scan = qg.scan(build, values=[2, 3], n_samples=10, params=["layer:0", "layer:1"])
+    for d, est in zip([2, 3], scan.estimates, strict=True):
+        assert est.indices == list(range(build(d).param_groups["layer:1"].stop))
+    assert all(r["params"] == ["layer:0", "layer:1"] for r in scan.records())
+
+
+def test_method_is_part_of_the_estimate():
+    est = qg.gradient_variance(qg.classical.mlp(depth=3, width=4), n_samples=10, method="sample")
+    assert (est.method, est.exact, est.n_paths) == ("sample", False, None)
+    assert {"method", "exact", "n_paths"} <= est.to_dict().keys()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2:6", slice(2, 6)), (":4", slice(None, 4)), ("3:", slice(3, None)), ("10:20:2", slice(10, 20, 2)),
+    ("::3", slice(None, None, 3)), ("-3:", slice(-3, None)),
+])
+def test_params_slices_parse_as_python_slice_literals(text, expected):
+    # Independent truth: Python's own meaning of the slice written in brackets.
+    from qcgrad.gradients import parse_params
+
+    parsed = parse_params(text)
+    assert parsed == expected
+    assert list(range(30))[parsed] == eval(f"list(range(30))[{text}]")  # noqa: S307 - fixed literals
+
+
+def test_params_labels_of_numpy_lists_are_plain_json():
+    # Records must serialize: numpy integers and booleans in a list become Python int and bool.
+    import numpy as np
+
+    from qcgrad.gradients import params_label
+
+    label = params_label([np.int64(3), "layer:0", np.bool_(True), np.int32(-1)])
+    assert label == [3, "layer:0", True, -1]
+    assert [type(x) for x in label] == [int, str, bool, int]
+    assert json.loads(json.dumps(label)) == [3, "layer:0", True, -1]
+
+
+def test_params_selecting_an_entry_twice_name_every_repeated_index():
+    from qcgrad.gradients import resolve_params
+
+    net = qg.classical.mlp(depth=2, width=3)
+    # 4 and 7 appear twice, -1 and n_params - 1 name the same entry: all three are reported, 0 is not.
+    last = net.n_params - 1
+    with pytest.raises(ValueError, match=rf"selects indices \[4, 7, {last}\] more than once"):
+        resolve_params(net, [0, 4, 7, 4, 7, -1, last])

@@ -32,7 +32,7 @@ def test_profile_matches_gradient_variance_per_group():
     net = qg.classical.mlp(depth=3, width=6, activation="tanh", init="xavier")
     prof = layer_profile(net, n_samples=30, seed=4)
     assert prof.groups == ["layer:0", "layer:1", "layer:2"]
-    for group, var, mean_square in zip(prof.groups, prof.variance, prof.mean_square):
+    for group, var, mean_square in zip(prof.groups, prof.variance, prof.mean_square, strict=True):
         est = qg.gradient_variance(net, n_samples=30, seed=4, params=group)
         assert var == pytest.approx(est.variance, rel=1e-12)
         assert mean_square == pytest.approx((est.samples**2).mean().item(), rel=1e-12)
@@ -76,3 +76,54 @@ def test_zero_fraction_counts_exact_zeros():
 def test_bad_sample_count():
     with pytest.raises(ValueError, match="n_samples=1"):
         layer_profile(FrozenToy(), n_samples=1)
+
+
+class DeadToy(FrozenToy):
+    """FrozenToy with a = (1, 0, 0): θ_2's partial is identically 0; only the subclass below says so."""
+
+    a = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+
+
+class DeclaredDeadToy(DeadToy):
+    def structural_zeros(self):
+        return self.a == 0
+
+
+def test_profile_separates_zero_by_construction_from_vanished():
+    # Undeclared exact zeros: vanished, counted in zero_partials and kept in the average (variance 0).
+    prof = layer_profile(DeadToy(), n_samples=50, seed=0)
+    assert prof.zero_partials == [0, 1] and prof.vanished_partials == [0, 1]
+    declared = layer_profile(DeclaredDeadToy(), n_samples=50, seed=0)
+    assert declared.zero_partials == [0, 1] and declared.vanished_partials == [0, 0]
+    assert declared.records()[1]["vanished_partials"] == 0 and declared.method == "sample"
+
+
+class NaNToy(FrozenToy):
+    def cost(self, params):
+        return super().cost(params) / 0.0 * 0.0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"seed": -1}, "seed=-1"), ({"chunk_size": 0}, "chunk_size=0"), ({"method": "exact"}, "method='exact'")])
+def test_bad_options(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        layer_profile(FrozenToy(), n_samples=4, **kwargs)
+
+
+def test_non_finite_gradients_are_one_clear_error():
+    with pytest.raises(ValueError, match="4 of 4 gradient samples are not finite"):
+        layer_profile(NaNToy(), n_samples=4)
+    with pytest.raises(TypeError, match="not a qcgrad Model"):
+        layer_profile("mlp")
+
+
+def test_profile_takes_any_params_form():
+    # Only θ_2 (group layer:1): ∂C/∂θ_2 = 0.5 cos θ_2, Var = 1/8; relative SE sqrt(0.5/S) at S = 4000, 4 SE.
+    prof = layer_profile(FrozenToy(), n_samples=4000, seed=0, params=[2])
+    assert prof.groups == ["layer:1"] and prof.n_partials == [1]
+    assert prof.variance == pytest.approx([0.125], rel=4 * math.sqrt(0.5 / 4000))
+    with pytest.raises(ValueError, match="frozen"):
+        layer_profile(FrozenToy(), n_samples=4, params=1)
+    net = qg.classical.mlp(depth=3, width=4)
+    part = layer_profile(net, n_samples=10, seed=2, params=["layer:0", "layer:2"])
+    assert part.groups == ["layer:0", "layer:2"]

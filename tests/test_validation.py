@@ -20,3 +20,16 @@ def test_messages():
     check_choice("kind", "fc", ("fc", "conv"))
     check_int(depth=2)
     check_positive(std=0.1)
+
+
+def test_warnings_point_at_the_first_frame_outside_qcgrad():
+    import warnings
+
+    import torch
+
+    from qcgrad.stats import summarize
+
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        summarize(torch.tensor([[0.0], [0.0]]), [0])  # warns from two calls deep inside qcgrad
+    assert [w.filename for w in record] == [__file__]

@@ -1,15 +1,16 @@
 """Classical deep networks as qcgrad Models (batched over init samples with torch.func)."""
-from typing import Callable
+from collections.abc import Callable
 
 from .activations import ACTIVATIONS
+from .attention import attention_weights, transformer
 from .base import TorchModel
-from .densenet import densenet
+from .dense import densenet
+from .encoder_decoder import unet
 from .feedforward import deep_linear, mlp, tower
 from .inits import INITS
+from .module import ModuleModel, from_module
 from .recurrent import gru, lstm, rnn
 from .residual import resnet
-from .transformer import attention_weights, transformer
-from .unet import unet
 
 #: Architecture name -> builder; what `qcgrad list` shows.
 ARCHITECTURES: dict[str, Callable] = {
@@ -26,6 +27,6 @@ ARCHITECTURES: dict[str, Callable] = {
 }
 
 __all__ = [
-    "ARCHITECTURES", "ACTIVATIONS", "INITS", "TorchModel", "attention_weights",
+    "ARCHITECTURES", "ACTIVATIONS", "INITS", "TorchModel", "ModuleModel", "attention_weights", "from_module",
     "tower", "deep_linear", "mlp", "resnet", "densenet", "unet", "rnn", "lstm", "gru", "transformer",
 ]

@@ -1,7 +1,7 @@
 """Elementwise activations by name: what `activation=` accepts in every builder."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F

@@ -7,6 +7,8 @@ is only a template: its own tensors are never read or written.
 """
 from __future__ import annotations
 
+import copy
+import math
 from typing import Any
 
 import torch
@@ -15,8 +17,8 @@ from torch.func import functional_call, grad, vmap
 
 from ..model import Model
 from ..seeding import derive_seed
-from .layers import Leaf
 from ..validation import check_choice
+from .layers import Leaf
 
 #: What ``loss=`` accepts: mean squared error against the fixed targets, or the summed output.
 LOSSES = ("mse", "output")
@@ -27,14 +29,23 @@ def fixed_batch(seed: int, shapes: list[tuple[int, ...]], dtype: torch.dtype) ->
 
     The data batch is part of the model, not of the init sample: every init sample sees it.
     Each tensor has its own stream, so the targets do not change when the input shape does
-    (a scan over seq_len compares the same targets).
+    (a scan over seq_len compares the same targets). Drawn in float64 and cast, so a float32
+    model's data are the float64 model's data rounded.
     """
-    return [torch.randn(shape, generator=torch.Generator().manual_seed(derive_seed(seed, "data", i)), dtype=dtype)
+    return [torch.randn(shape, generator=torch.Generator().manual_seed(derive_seed(seed, "data", i)),
+                        dtype=torch.float64).to(dtype)
             for i, shape in enumerate(shapes)]
 
 
+def check_real(**knobs: object) -> None:
+    """Raise ValueError unless every knob is a finite real number (NaN and ±inf are not), naming the bad one."""
+    for name, value in knobs.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"{name}={value!r} is not allowed; it must be a finite number")
+
+
 class TorchModel(Model):
-    """A torch module with leaf layers (:class:`~qcgrad.classical.layers.Leaf`) as a Model.
+    """A torch module with leaf layers (``qcgrad.classical.layers.Leaf``) as a Model.
 
     Parameters
     ----------
@@ -85,10 +96,13 @@ class TorchModel(Model):
         self._leaves = [(prefix, m) for prefix, m in module.named_modules() if isinstance(m, Leaf)]
 
     def sample_params(self, generator: torch.Generator, n: int) -> torch.Tensor:
-        """Draw ``n`` init samples, leaf by leaf (each leaf vectorized over ``n``)."""
+        """Draw ``n`` init samples, leaf by leaf (each leaf vectorized over ``n``).
+
+        Drawn in float64 and cast: the same seed gives the same samples, rounded, at any dtype.
+        """
         flat = torch.empty(n, self.n_params, dtype=self.dtype)
         for prefix, leaf in self._leaves:
-            for local, value in leaf.sample(generator, n, self.dtype).items():
+            for local, value in leaf.sample(generator, n, torch.float64).items():
                 name = f"{prefix}.{local}" if prefix else local
                 flat[:, self.param_slices[name]] = value.reshape(n, -1)
         return flat
@@ -98,7 +112,7 @@ class TorchModel(Model):
         # split, not slicing: its backward is one concatenation, where P slices would each
         # scatter into a full-length zero gradient (O(P²) work).
         pieces = theta.split(self._sizes)
-        return {name: piece.view(shape) for (name, shape), piece in zip(self.shapes.items(), pieces)}
+        return {name: piece.view(shape) for (name, shape), piece in zip(self.shapes.items(), pieces, strict=True)}
 
     def forward(self, theta: torch.Tensor, inputs: torch.Tensor | None = None) -> torch.Tensor:
         """The network's output for one parameter vector (vmap this over samples)."""
@@ -108,6 +122,7 @@ class TorchModel(Model):
     def _loss(self, out: torch.Tensor) -> torch.Tensor:
         if self.loss == "output":
             return out.sum()
+        assert self.targets is not None  # __init__ refuses loss="mse" without targets
         return ((out - self.targets) ** 2).mean()
 
     def sample_cost(self, theta: torch.Tensor) -> torch.Tensor:
@@ -153,6 +168,22 @@ class TorchModel(Model):
             compact[inside] = indices[inside] - sl.start + offset
             offset += sl.stop - sl.start
         return g[:, compact]
+
+    def astype(self, dtype: torch.dtype) -> TorchModel:
+        """The same model in another precision, its data cast (the float32 twin of a float64 model).
+
+        Examples
+        --------
+        >>> from qcgrad.classical import mlp
+        >>> net = mlp(depth=2, width=3)
+        >>> torch.equal(net.astype(torch.float32).inputs, mlp(depth=2, width=3, dtype=torch.float32).inputs)
+        True
+        """
+        twin = copy.copy(self)
+        twin.dtype = dtype
+        twin.inputs = self.inputs.to(dtype)
+        twin.targets = None if self.targets is None else self.targets.to(dtype)
+        return twin
 
     def describe(self) -> dict[str, Any]:
         return {"family": "classical", **self.knobs, "dtype": str(self.dtype).removeprefix("torch.")}

@@ -6,11 +6,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..validation import check_choice, check_int, check_positive
 from .activations import ACTIVATIONS, get_activation
-from .base import TorchModel, build, layer_groups
+from .base import TorchModel, build, check_real, layer_groups
 from .inits import INITS
 from .layers import Dense, Scalar
-from ..validation import check_choice, check_positive, check_int
 
 
 class Tower(nn.Module):
@@ -41,13 +41,13 @@ def tower(depth: int, activation: str = "sigmoid", x: float = 1.0, slope: float 
     depth : int
         Number of activations L ≥ 1.
     activation : str
-        A name in :data:`ACTIVATIONS`.
+        A name in :data:`qcgrad.classical.ACTIVATIONS`.
     x : float
         The fixed input.
     slope : float
         Slope of the "linear" activation.
     init : str
-        Distribution of w (a name in :data:`INITS`; fans are 1, so "normal" with ``std``).
+        Distribution of w (a name in :data:`qcgrad.classical.INITS`; fans are 1, so "normal" with ``std``).
     std : float
         Standard deviation for ``init="normal"``.
     dtype : torch.dtype
@@ -61,6 +61,8 @@ def tower(depth: int, activation: str = "sigmoid", x: float = 1.0, slope: float 
     check_int(depth=depth)
     check_choice("activation", activation, ACTIVATIONS)
     check_choice("init", init, INITS)
+    check_real(x=x, slope=slope)
+    check_positive(std=std)
     module = Tower(depth, activation, slope, init, std)
     knobs = dict(depth=depth, width=1, activation=activation, init=init, std=std, x=x, slope=slope)
     return build("tower", module, layer_groups(module.layers), (), None, knobs, dtype=dtype, loss="output",
@@ -73,7 +75,7 @@ class MLP(nn.Module):
     def __init__(self, sizes: list[int], activation: str, init: str, std: float, bias: bool):
         super().__init__()
         self.act = get_activation(activation)
-        self.layers = nn.ModuleList(Dense(a, b, init, std, bias) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.layers = nn.ModuleList(Dense(a, b, init, std, bias) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for k, layer in enumerate(self.layers):

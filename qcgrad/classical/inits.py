@@ -6,7 +6,7 @@ Every sampler returns ``Tensor[n, *shape]``. Fans follow PyTorch: a weight of sh
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -68,7 +68,7 @@ def orthogonal(generator: torch.Generator, n: int, shape: tuple[int, ...], dtype
     return q.reshape(n, *shape)
 
 
-#: Init name -> sampler(generator, n, shape, dtype, std) -> Tensor[n, *shape].
+#: Init name -> sampler ``(generator, n, shape, dtype, std) -> Tensor[n, *shape]``.
 INITS: dict[str, Callable[..., torch.Tensor]] = {
     "xavier": xavier,
     "he": he,

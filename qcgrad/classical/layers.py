@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .inits import INITS, rescale_spectral_radius
 from ..validation import check_choice
+from .inits import INITS, rescale_spectral_radius
 
 
 class Leaf(nn.Module):
@@ -21,6 +21,13 @@ class Leaf(nn.Module):
     def sample(self, generator: torch.Generator, n: int, dtype: torch.dtype) -> dict[str, torch.Tensor]:
         """``{param name: Tensor[n, *shape]}`` for this module's own parameters."""
         raise NotImplementedError
+
+    def reset_parameters(self) -> None:
+        """Redraw the parameters in place from :meth:`sample` with torch's global RNG, as torch
+        layers do; so a built-in network also works through :func:`qcgrad.classical.from_module`."""
+        with torch.no_grad():
+            for name, value in self.sample(torch.default_generator, 1, torch.float64).items():
+                getattr(self, name).copy_(value[0])
 
 
 class Dense(Leaf):

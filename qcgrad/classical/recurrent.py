@@ -12,11 +12,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..validation import check_choice, check_int, check_positive
 from .activations import ACTIVATIONS, get_activation
-from .base import TorchModel, build, fixed_batch
+from .base import TorchModel, build, check_real, fixed_batch
 from .inits import INITS
 from .layers import Dense, Offset
-from ..validation import check_choice, check_positive, check_int
 
 #: Cell name -> number of gate blocks in its weight matrices.
 CELLS = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -88,6 +88,7 @@ def _recurrent(cell: str, seq_len: int, width: int, depth: int, activation: str,
     check_positive(input_scale=input_scale, std=std)
     if spectral_radius is not None:
         check_positive(spectral_radius=spectral_radius)
+    check_real(**{{"rnn": "gate_bias", "lstm": "forget_bias", "gru": "update_bias"}[cell]: gate_bias})
     cells = [Cell(cell, in_dim if k == 0 else width, width, activation, init, recurrent_init, std,
                   spectral_radius, gate_bias) for k in range(depth)]
     module = RecurrentNet(cells, in_dim, width, out_dim, init, std)
@@ -99,9 +100,10 @@ def _recurrent(cell: str, seq_len: int, width: int, depth: int, activation: str,
     if cell != "rnn":
         knobs[{"lstm": "forget_bias", "gru": "update_bias"}[cell]] = gate_bias
     # Drawn time-major, so x_1..x_T are the same numbers for every longer seq_len.
-    (steps,) = fixed_batch(seed, [(seq_len, batch_size, in_dim)], dtype)
+    # Scaled in float64, then cast: a float32 model's inputs are the float64 model's rounded.
+    (steps,) = fixed_batch(seed, [(seq_len, batch_size, in_dim)], torch.float64)
     return build(cell, module, groups, (batch_size, seq_len, in_dim), (batch_size, out_dim), knobs,
-                 seed=seed, dtype=dtype, inputs=input_scale * steps.transpose(0, 1))
+                 seed=seed, dtype=dtype, inputs=(input_scale * steps.transpose(0, 1)).to(dtype))
 
 
 _SHARED_DOC = """

@@ -1,14 +1,16 @@
 """Residual nets: fully-connected and 1-D convolutional blocks y = x + F(x)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
+from ..validation import check_choice, check_int, check_positive
 from .activations import ACTIVATIONS, get_activation
 from .base import TorchModel, build, layer_groups
 from .inits import INITS
 from .layers import Conv1d, Dense, Norm, Stack
-from ..validation import check_choice, check_positive, check_int
 
 #: What ``kind=`` accepts: dense blocks on vectors, or convolutions on 1-D signals.
 RESIDUAL_KINDS = ("fc", "conv")
@@ -21,7 +23,8 @@ class ResidualBlock(nn.Module):
     is exactly the identity.
     """
 
-    def __init__(self, make_layer, width: int, activation: str, batchnorm: bool, zero_gamma: bool):
+    def __init__(self, make_layer: Callable[[], nn.Module], width: int, activation: str, batchnorm: bool,
+                 zero_gamma: bool):
         super().__init__()
         self.act = get_activation(activation)
         self.first, self.second = make_layer(), make_layer()
@@ -78,6 +81,8 @@ def resnet(depth: int, width: int = 16, kind: str = "fc", activation: str = "rel
     check_positive(std=std)
     if zero_gamma and not batchnorm:
         raise ValueError("zero_gamma=True needs batchnorm=True (γ is the BatchNorm scale)")
+    make_layer: Callable[[], nn.Module]
+    shape: tuple[int, ...]
     if kind == "fc":
         make_layer, shape = (lambda: Dense(width, width, init, std)), (batch_size, width)
     else:

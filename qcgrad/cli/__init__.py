@@ -5,8 +5,10 @@ import argparse
 import importlib
 import sys
 
+from .._version import __version__
+
 #: Subcommand modules under qcgrad.cli, in the order `qcgrad --help` lists them.
-COMMANDS = ("compare", "variance", "list", "sweep", "plot")
+COMMANDS = ("compare", "variance", "theory", "list", "sweep", "plot")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="qcgrad",
         description="Gradient statistics of deep nets and quantum circuits: vanishing "
                     "gradients vs barren plateaus.")
+    parser.add_argument("--version", action="version", version=f"qcgrad {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"qcgrad.cli.{name.replace('-', '_')}").register(sub)

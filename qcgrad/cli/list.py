@@ -29,6 +29,17 @@ def catalogue() -> dict[str, list[str]]:
     }
 
 
+def optimizer_notes() -> dict[str, str]:
+    """Optimizer -> one line on what it does and its defaults (e.g. QNG's block-diagonal metric).
+
+    Examples
+    --------
+    >>> "block" in optimizer_notes()["qng"].lower()
+    True
+    """
+    return dict(sorted(optim.OPTIMIZER_DESCRIPTIONS.items()))
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="architectures, ansätze, costs, backends, optimizers")
     p.add_argument("--json", action="store_true")
@@ -37,10 +48,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     table: dict[str, Any] = catalogue()
+    notes = optimizer_notes()
     if args.json:
-        print(json.dumps(table, indent=1))
+        print(json.dumps({**table, "optimizer notes": notes}, indent=1))
         return 0
     width = max(map(len, table))
     for section, names in table.items():
         print(f"{section:>{width}}: {', '.join(names)}")
+    for name, note in notes.items():
+        print(f"{'':>{width}}  {name}: {note}")
     return 0

@@ -1,19 +1,26 @@
 """`qcgrad plot STORE`: variance against the scanned size knob, with decay fits, per model.
 
 One panel per model (family and architecture/ansatz) in the store; within a panel one series
-per combination of the other scanned knobs, each with its weighted decay fit when it has
-three or more points.
+per combination of every other knob whose value differs between the points (scanned or
+fixed: stores extended by several configs hold models that differ in fixed knobs) and of
+the measurement settings ``params``, ``method`` and ``n_samples``; each series with its
+weighted decay fit when it has three or more points. The store is only read.
 """
 from __future__ import annotations
 
 import argparse
+import json
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from ..stats import SIZE_KNOBS, DecayFit, fit_decay
 from ..sweep import load
 from ..sweep.config import NAME_KEY
+
+#: Record fields besides the knobs that change what a point measures.
+SETTINGS = ("params", "method", "n_samples")
 
 
 def scan_knob(records: list[dict[str, Any]]) -> str | None:
@@ -25,6 +32,25 @@ def scan_knob(records: list[dict[str, Any]]) -> str | None:
                and len({r["knobs"][k] for r in records}) > 1]
     ranked = [k for k in SIZE_KNOBS if k in numeric] + [k for k in numeric if k not in SIZE_KNOBS]
     return ranked[0] if ranked else None
+
+
+def series_keys(records: list[dict[str, Any]], knob: str) -> list[str]:
+    """Knobs (scanned ones first) and settings other than ``knob`` whose values differ between records.
+
+    Examples
+    --------
+    >>> rows = [{"scanned": ["depth"], "knobs": {"depth": d, "width": w}, "params": "first"}
+    ...         for d in (1, 2) for w in (4, 5)]
+    >>> series_keys(rows, "depth")
+    ['width']
+    """
+    def differ(values: Iterable[Any]) -> bool:
+        return len({json.dumps(v, sort_keys=True) for v in values}) > 1
+
+    knobs = dict.fromkeys([k for r in records for k in r["scanned"]] + [k for r in records for k in r["knobs"]])
+    return ([k for k in knobs if k != knob and k not in NAME_KEY.values()
+             and differ(r["knobs"].get(k) for r in records)]
+            + [s for s in SETTINGS if differ(r.get(s) for r in records)])
 
 
 def panels(records: list[dict[str, Any]]) -> dict[str, dict[str, tuple[list[dict], DecayFit | None]]]:
@@ -46,11 +72,10 @@ def panels(records: list[dict[str, Any]]) -> dict[str, dict[str, tuple[list[dict
         knob = scan_knob(rows)
         if knob is None:
             continue
-        others = [k for k in dict.fromkeys(k for r in rows for k in r["scanned"])
-                  if k != knob and k not in NAME_KEY.values()]
+        others = series_keys(rows, knob)
         series: dict[str, list[dict]] = defaultdict(list)
         for r in rows:
-            label = ", ".join(f"{k}={r['knobs'].get(k)}" for k in others) or r["name"]
+            label = ", ".join(f"{k}={r['knobs'][k] if k in r['knobs'] else r.get(k)}" for k in others) or r["name"]
             series[label].append({**r, "knob": knob, "value": r["knobs"][knob]})
         out[title] = {label: (points, _fit(points, knob)) for label, points in series.items()}
     return out

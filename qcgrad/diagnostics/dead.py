@@ -5,6 +5,7 @@ import torch
 
 from ..model import Model
 from ..profile import zero_fraction
+from .checks import check_params
 
 
 def dead_fraction(model: Model, params: torch.Tensor) -> dict[str, float]:
@@ -21,7 +22,7 @@ def dead_fraction(model: Model, params: torch.Tensor) -> dict[str, float]:
     Returns
     -------
     dict[str, float]
-        Group name -> :func:`qcgrad.profile.zero_fraction` of its gradient block.
+        Group name -> :func:`qcgrad.zero_fraction` of its gradient block.
     """
-    g = model.grad(params)
+    g = model.grad(check_params(model, params))
     return {k: zero_fraction(g[:, sl]) for k, sl in model.param_groups.items() if k not in model.frozen}

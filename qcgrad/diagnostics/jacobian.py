@@ -7,12 +7,15 @@ Works on models that expose ``forward(theta, inputs)`` and their data batch ``in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 import torch
 from torch.func import jacrev, vmap
 
 from ..model import Model
 from ..seeding import sample_block
+from ..validation import check_int
+from .checks import check_params, check_tensor
 
 
 @dataclass
@@ -35,10 +38,20 @@ class JacobianSpectrum:
     isometry: torch.Tensor
 
 
-def _check_forward(model: Model) -> None:
+class _Forward(Protocol):
+    """What the Jacobian diagnostics use of a classical model."""
+
+    inputs: torch.Tensor
+
+    def forward(self, theta: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor: ...
+
+
+def _check_forward(model: Model) -> _Forward:
+    """``model`` typed as what it was just checked to have: ``forward(theta, inputs)`` and ``inputs``."""
     if not callable(getattr(model, "forward", None)) or getattr(model, "inputs", None) is None:
         raise TypeError(f"{type(model).__name__} has no forward(theta, inputs) and inputs; "
                         "Jacobian diagnostics need a classical model (qcgrad.classical builders)")
+    return cast(_Forward, model)
 
 
 def jacobian_spectrum(model: Model, n_inits: int = 16, seed: int = 0) -> JacobianSpectrum:
@@ -51,15 +64,17 @@ def jacobian_spectrum(model: Model, n_inits: int = 16, seed: int = 0) -> Jacobia
     >>> torch.allclose(spec.condition, torch.ones(2, dtype=torch.float64))
     True
     """
-    _check_forward(model)
+    net = _check_forward(model)
+    check_int(n_inits=n_inits)
+    check_int(0, seed=seed)
     params = sample_block(model, seed, 0, n_inits)
-    x0 = model.inputs[0]
+    x0 = net.inputs[0]
 
     def output(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return model.forward(theta, x[None])[0].reshape(-1)
+        return net.forward(theta, x[None])[0].reshape(-1)
 
     jac = vmap(jacrev(output, argnums=1), in_dims=(0, None))(params, x0).reshape(n_inits, -1, x0.numel())
-    sv = torch.linalg.svdvals(jac)
+    sv = torch.linalg.svdvals(check_tensor("input-output Jacobian", jac))
     return JacobianSpectrum(sv, sv[:, 0] / sv[:, -1], torch.log(sv).std(dim=1, unbiased=False))
 
 
@@ -68,22 +83,24 @@ def layer_jacobians(model: Model, params: torch.Tensor) -> list[torch.Tensor]:
     w.r.t. the input), at the first input of the batch and parameter vector ``params[P]``.
     The activation between layers is part of the next layer's Jacobian.
     """
-    _check_forward(model)
+    net = _check_forward(model)
+    params = check_params(model, params, batched=False)
     layers = getattr(getattr(model, "module", None), "layers", None)
     if layers is None:
         raise TypeError(f"{type(model).__name__} has no module.layers; per-layer Jacobians need a layered model")
     outputs: list[torch.Tensor] = []
     handles = [layer.register_forward_hook(lambda mod, inp, out: outputs.append(out)) for layer in layers]
     try:
-        x = model.inputs[:1].clone().requires_grad_(True)
+        x = net.inputs[:1].clone().requires_grad_(True)
         with torch.enable_grad():
-            model.forward(params.detach(), x)
+            net.forward(params.detach(), x)
             chain = [x] + outputs
-            jacs = []
-            for prev, out in zip(chain[:-1], chain[1:]):
+            jacs: list[torch.Tensor] = []
+            for prev, out in zip(chain[:-1], chain[1:], strict=True):
                 flat = out.reshape(-1)
-                rows = [torch.autograd.grad(flat[i], prev, retain_graph=True)[0].reshape(-1) for i in range(flat.numel())]
-                jacs.append(torch.stack(rows))
+                rows = [torch.autograd.grad(flat[i], prev, retain_graph=True)[0].reshape(-1)
+                        for i in range(flat.numel())]
+                jacs.append(check_tensor(f"Jacobian of layer {len(jacs)}", torch.stack(rows)))
     finally:
         for h in handles:
             h.remove()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from ..model import Model
+from .checks import check_tensor
 from .jacobian import layer_jacobians
 
 
@@ -40,7 +41,8 @@ def lyapunov_spectrum(mats: torch.Tensor | Model, params: torch.Tensor | None = 
         if not jacs:
             raise ValueError(f"{mats!r} has no square layer Jacobians to multiply")
         mats = torch.stack(jacs)
-    if mats.dim() < 3 or mats.shape[-1] != mats.shape[-2]:
+    check_tensor("mats", mats)
+    if mats.dim() < 3 or mats.shape[-1] != mats.shape[-2] or mats.shape[-3] == 0:
         raise ValueError(f"mats has shape {tuple(mats.shape)}; expected Tensor[..., T, n, n] of square matrices")
     n = mats.shape[-1]
     q = torch.eye(n, dtype=mats.dtype).expand(*mats.shape[:-3], n, n)

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any, Protocol, cast
 
 import torch
 from torch.func import functional_call
-from torch.utils.checkpoint import checkpoint_sequential
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
+from torch.utils.checkpoint import checkpoint_sequential
 
 from ..model import Model
 from ..seeding import sample_block
+from .checks import check_params
 
 
 def _storage_ptrs(tree: Any) -> set[int]:
@@ -55,6 +58,17 @@ class _PeakTracker(TorchDispatchMode):
                     self.peak = max(self.peak, self.live)
                     weakref.finalize(storage, self._free, key, nbytes)
         return out
+
+
+class _LayerChain(Protocol):
+    """What checkpointing uses of a layer-chain model (a TorchModel of mlp or deep_linear)."""
+
+    module: Any  # an nn.Module with ``layers`` and ``act``
+    inputs: torch.Tensor
+
+    def unflatten(self, theta: torch.Tensor) -> dict[str, torch.Tensor]: ...
+
+    def _loss(self, out: torch.Tensor) -> torch.Tensor: ...
 
 
 def peak_bytes(fn: Callable[[], Any]) -> int:
@@ -107,19 +121,20 @@ def checkpointed_cost(model: Model, theta: torch.Tensor, segments: int | None = 
     module = getattr(model, "module", None)
     if not (hasattr(module, "layers") and hasattr(module, "act") and hasattr(model, "unflatten")):
         raise TypeError(f"checkpointing needs a layer-chain TorchModel (mlp, deep_linear); got {type(model).__name__}")
-    depth = len(module.layers)
+    chain = cast(_LayerChain, model)  # checked just above
+    depth = len(chain.module.layers)
     segments = max(1, round(math.sqrt(depth))) if segments is None else segments
     if isinstance(segments, bool) or not isinstance(segments, int) or not 1 <= segments <= depth:
         raise ValueError(f"segments={segments!r} is not allowed; use an int in [1, {depth}]")
-    named = model.unflatten(theta)
+    named = chain.unflatten(check_params(model, theta, batched=False, name="theta"))
 
     def stage(k: int) -> Callable[[torch.Tensor], torch.Tensor]:
-        layer, prefix = module.layers[k], f"layers.{k}."
+        layer, prefix = chain.module.layers[k], f"layers.{k}."
         own = {name.removeprefix(prefix): v for name, v in named.items() if name.startswith(prefix)}
-        return lambda x: functional_call(layer, own, (x if k == 0 else module.act(x),))
+        return lambda x: functional_call(layer, own, (x if k == 0 else chain.module.act(x),))
 
-    out = checkpoint_sequential([stage(k) for k in range(depth)], segments, model.inputs, use_reentrant=False)
-    return model._loss(out)
+    out = checkpoint_sequential([stage(k) for k in range(depth)], segments, chain.inputs, use_reentrant=False)
+    return chain._loss(out)
 
 
 def memory_profile(build: Callable[[int], Model], depths: Iterable[int], n_runs: int = 1,
@@ -155,22 +170,25 @@ def memory_profile(build: Callable[[int], Model], depths: Iterable[int], n_runs:
     for depth in depths:
         model = build(depth)
         theta = sample_block(model, seed, 0, n_runs).clone()  # own storage, not a view of the sample block
-
-        def step() -> None:
-            p = theta.detach().requires_grad_(True)
-            model.cost(p).sum().backward()
-
-        def checkpointed_step() -> None:
-            p = theta[0].detach().requires_grad_(True)
-            checkpointed_cost(model, p).backward()
-
-        def infer() -> None:
-            with torch.no_grad():
-                model.cost(theta)
-
         record = {"depth": depth, "param_bytes": theta.numel() * theta.element_size(),
-                  "train_bytes": peak_bytes(step), "inference_bytes": peak_bytes(infer)}
+                  "train_bytes": peak_bytes(partial(_train_step, model, theta)),
+                  "inference_bytes": peak_bytes(partial(_inference, model, theta))}
         if checkpoint:
-            record["checkpoint_bytes"] = peak_bytes(checkpointed_step)
+            record["checkpoint_bytes"] = peak_bytes(partial(_checkpointed_step, model, theta[0]))
         records.append({**record, "model": model.describe()})
     return records
+
+
+def _train_step(model: Model, theta: torch.Tensor) -> None:
+    p = theta.detach().requires_grad_(True)
+    model.cost(p).sum().backward()
+
+
+def _checkpointed_step(model: Model, theta: torch.Tensor) -> None:
+    p = theta.detach().requires_grad_(True)
+    checkpointed_cost(model, p).backward()
+
+
+def _inference(model: Model, theta: torch.Tensor) -> None:
+    with torch.no_grad():
+        model.cost(theta)

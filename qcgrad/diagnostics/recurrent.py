@@ -5,6 +5,9 @@ from dataclasses import dataclass
 
 import torch
 
+from ..validation import check_int
+from .checks import check_square, check_tensor
+
 #: Verdicts of :func:`gershgorin`.
 VERDICTS = ("stable", "unstable", "inconclusive")
 
@@ -44,10 +47,8 @@ def transient_growth(weight: torch.Tensor, t_max: int = 100) -> TransientGrowth:
     >>> g.spectral_radius, g.peak > 10
     (0.9, True)
     """
-    if weight.dim() != 2 or weight.shape[0] != weight.shape[1]:
-        raise ValueError(f"weight has shape {tuple(weight.shape)}; expected a square matrix")
-    if isinstance(t_max, bool) or not isinstance(t_max, int) or t_max < 1:
-        raise ValueError(f"t_max={t_max!r} must be an int >= 1")
+    check_square("weight", weight)
+    check_int(t_max=t_max)
     power = torch.eye(weight.shape[0], dtype=weight.dtype)
     norms = [torch.linalg.matrix_norm(power, ord=2)]
     for _ in range(t_max):
@@ -70,8 +71,8 @@ class Gershgorin:
     radii : Tensor[n]
         Off-diagonal absolute row sums.
     verdict : str
-        "stable" when every disc lies inside the unit circle (|c| + r < 1, so every
-        eigenvalue does), "unstable" when some disc lies wholly outside it (|c| − r > 1,
+        "stable" when every disc lies inside the unit circle (:math:`|c| + r < 1`, so every
+        eigenvalue does), "unstable" when some disc lies wholly outside it (:math:`|c| − r > 1`,
         an eigenvalue in an isolated disc is outside), else "inconclusive".
     spectral_radius : float
         The exact answer, for comparison.
@@ -97,6 +98,10 @@ def rnn_jacobian(weight: torch.Tensor, bias: torch.Tensor | None = None, activat
     acts = {"tanh": torch.tanh, "sigmoid": torch.sigmoid}
     if activation not in acts:
         raise ValueError(f"activation={activation!r} is not allowed; use one of {sorted(acts)}")
+    check_square("weight", weight)
+    if bias is not None and check_tensor("bias", bias).shape != weight.shape[:1]:
+        raise ValueError(f"bias has shape {tuple(bias.shape)}; expected Tensor[{weight.shape[0]}] for this weight")
+    check_int(n_iter=n_iter)
     b = torch.zeros(weight.shape[0], dtype=weight.dtype) if bias is None else bias
     h = torch.zeros_like(b)
     for _ in range(n_iter):
@@ -114,8 +119,7 @@ def gershgorin(jacobian: torch.Tensor) -> Gershgorin:
     >>> gershgorin(torch.tensor([[0.5, 0.1], [0.2, -0.3]])).verdict
     'stable'
     """
-    if jacobian.dim() != 2 or jacobian.shape[0] != jacobian.shape[1]:
-        raise ValueError(f"jacobian has shape {tuple(jacobian.shape)}; expected a square matrix")
+    check_square("jacobian", jacobian)
     centers = torch.diagonal(jacobian)
     radii = jacobian.abs().sum(1) - centers.abs()
     if bool((centers.abs() + radii < 1).all()):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import torch
 
 from ..model import Model
+from .checks import check_params, check_tensor
 
 
 @dataclass
@@ -32,19 +33,35 @@ class UnderflowReport:
 def underflow_report(model64: Model, params: torch.Tensor, model32: Model | None = None) -> UnderflowReport:
     """Compare the gradients of the same model and parameters in float32 and float64.
 
+    An entry that is exactly 0 in float32 but not in float64 is underflow, whatever the
+    reason for the zero; only what is 0 in float64 too counts in ``zero64``.
+
     Parameters
     ----------
     model64 : Model
-        The model in float64.
+        The model (its float64 version is used; classical models are cast with ``astype``).
     params : Tensor[n, n_params]
     model32 : Model, optional
-        The same model built in float32 (its data in float32); when omitted, ``model64``
-        is evaluated at float32 parameters, which needs a cost that follows the dtype.
+        The float32 twin. When omitted: ``model64.astype(torch.float32)`` for models that
+        have it (qcgrad's classical models: the same data and parameters, rounded), else
+        ``model64`` evaluated at float32 parameters (a cost that follows the dtype).
 
     Returns
     -------
     UnderflowReport
+
+    Examples
+    --------
+    >>> import qcgrad as qg
+    >>> net = qg.classical.mlp(depth=3, width=8, activation="relu", init="he")
+    >>> underflow_report(net, net.sample_params(torch.Generator().manual_seed(0), 4)).fraction
+    0.0
     """
+    params = check_params(model64, params)
+    astype = getattr(model64, "astype", None)
+    if astype is not None:
+        model64 = astype(torch.float64)
+        model32 = model32 or astype(torch.float32)
     g64 = model64.grad(params.to(torch.float64))
     g32 = (model32 or model64).grad(params.to(torch.float32))
     lost = (g32 == 0) & (g64 != 0)
@@ -79,12 +96,17 @@ def log_product_norm(factors: torch.Tensor, vector: torch.Tensor | None = None) 
     >>> round(log_product_norm(torch.full((400,), 0.1)).item(), 2)  # 0.1**400 is 0 even in float64
     -921.03
     """
+    check_tensor("factors", factors)
+    if vector is not None:
+        check_tensor("vector", vector)
     if factors.dim() == 1:
         start = torch.ones((), dtype=factors.dtype) if vector is None else vector
         return torch.log(start.abs()) + torch.log(factors.abs()).sum()
     if factors.dim() != 3 or factors.shape[-1] != factors.shape[-2]:
         raise ValueError(f"factors has shape {tuple(factors.shape)}; expected Tensor[T] or Tensor[T, n, n]")
     n = factors.shape[-1]
+    if vector is not None and vector.shape != (n,):
+        raise ValueError(f"vector has shape {tuple(vector.shape)}; expected Tensor[{n}] for these factors")
     v = torch.full((n,), n**-0.5, dtype=factors.dtype) if vector is None else vector
     log_norm = torch.log(torch.linalg.vector_norm(v))
     v = v / torch.linalg.vector_norm(v)

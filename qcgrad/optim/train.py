@@ -63,7 +63,8 @@ def _check(model: Model, steps: int, n_runs: int, dtype: torch.dtype | None, ini
     if dtype is not None and dtype not in DTYPES:
         raise ValueError(f"dtype={dtype!r} is not allowed; use one of {DTYPES}")
     if init is not None and tuple(init.shape) != (n_runs, model.n_params):
-        raise ValueError(f"init has shape {tuple(init.shape)}; expected (n_runs, n_params) = ({n_runs}, {model.n_params})")
+        raise ValueError(f"init has shape {tuple(init.shape)}; expected (n_runs, n_params) = "
+                         f"({n_runs}, {model.n_params})")
 
 
 def train(
@@ -82,6 +83,7 @@ def train(
     init: torch.Tensor | None = None,
     optimizer_options: dict[str, Any] | None = None,
     schedule_options: dict[str, Any] | None = None,
+    approx: str | None = None,
 ) -> TrainResult:
     """Train ``n_runs`` independent initializations of ``model`` at once.
 
@@ -96,7 +98,9 @@ def train(
     model : Model
     optimizer : str
         A name in :data:`qcgrad.optim.OPTIMIZERS`: sgd, momentum, nesterov, adam, rmsprop,
-        adagrad, natural_gradient (classical models), qng (circuits).
+        adagrad, natural_gradient (classical models), qng (circuits; its metric is
+        BLOCK-DIAGONAL unless ``approx="full"``, see ``approx``). Adam's bias correction
+        counts each run's own steps, so a run that skipped steps is corrected for its history.
     steps : int
     n_runs : int
     seed : int
@@ -117,7 +121,18 @@ def train(
     init : Tensor[n_runs, n_params], optional
         Starting parameters instead of the seeded init stream.
     optimizer_options, schedule_options : dict, optional
-        Extra keyword arguments (e.g. ``{"momentum": 0.5}``, ``{"damping": 1e-2}``).
+        Extra keyword arguments (e.g. ``{"momentum": 0.5}``, ``{"damping": 1e-2}``); an
+        unknown key raises ValueError naming the accepted ones
+        (:func:`qcgrad.optim.optimizer_options`,
+        :func:`qcgrad.optim.schedule_options`).
+    approx : {"block-diag", "full", "diag"}, optional
+        The metric of ``optimizer="qng"`` (same as ``optimizer_options={"approx": ...}``).
+        Default ``"block-diag"``: the Fubini–Study metric's blocks within PennyLane's
+        parametrized layers, as ``qml.QNGOptimizer`` uses; ``"full"`` keeps every entry,
+        ``"diag"`` only the diagonal. All three cost about the same per step (one batched
+        Jacobian of the state), but the trajectories differ: choose deliberately. Noisy
+        circuits use ¼ of the quantum Fisher information of their density matrix. The value
+        used is recorded in ``config["optimizer_options"]``.
 
     Returns
     -------
@@ -132,11 +147,12 @@ def train(
     (torch.Size([6, 4]), True)
     """
     _check(model, steps, n_runs, dtype, init)
+    options = _optimizer_options(optimizer, optimizer_options, approx)
     start = sample_block(model, seed, 0, n_runs) if init is None else init
     master_dtype = start.dtype if start.dtype in (torch.float32, torch.float64) else torch.float32
     dtype = dtype or start.dtype
     theta = start.detach().clone().to(master_dtype).requires_grad_(True)
-    opt = make_optimizer(optimizer, theta, model, lr, **(optimizer_options or {}))
+    opt = make_optimizer(optimizer, theta, model, lr, **options)
     sched = make_schedule(schedule, opt, steps, **(schedule_options or {}))
     scaler = make_loss_scaler(loss_scale, n_runs)
     frozen = torch.nonzero(~model.trainable)[:, 0]
@@ -186,8 +202,22 @@ def train(
         config={"optimizer": optimizer, "lr": lr, "steps": steps, "n_runs": n_runs, "seed": seed,
                 "schedule": schedule, "clip_norm": clip_norm, "clip_value": clip_value,
                 "loss_scale": loss_scale, "dtype": str(dtype).removeprefix("torch."),
-                "optimizer_options": optimizer_options or {}, "model": model.describe()},
+                "optimizer_options": options, "model": model.describe()},
     )
+
+
+def _optimizer_options(optimizer: str, options: dict[str, Any] | None, approx: str | None) -> dict[str, Any]:
+    """``optimizer_options`` with ``approx`` merged in, and qng's metric default made explicit."""
+    options = dict(options or {})
+    if approx is not None:
+        if optimizer != "qng":
+            raise ValueError(f"approx={approx!r} applies to optimizer='qng' only, not {optimizer!r}")
+        if options.get("approx", approx) != approx:
+            raise ValueError(f"approx={approx!r} contradicts optimizer_options['approx']={options['approx']!r}")
+        options["approx"] = approx
+    if optimizer == "qng":
+        options.setdefault("approx", "block-diag")
+    return options
 
 
 def _finite_rows(grad: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:

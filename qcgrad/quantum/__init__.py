@@ -1,15 +1,17 @@
 """Parameterized quantum circuits as qcgrad Models, with a batched torch engine."""
-from typing import Callable
+from collections.abc import Callable
 
 from . import density, noise, shots
 from .ansatze import ANSATZ_SPECS, TOPOLOGIES, random_pauli, tensor_product
-from .circuit import CircuitModel, circuit
+from .circuits import CircuitModel, circuit
 from .costs import COST_SPECS, heisenberg, make_cost, tfim
 from .inits import INITS
 from .layerwise import LayerwiseResult, layerwise_train
 from .noise import CHANNELS, Noise
 from .ops import AxisRotation
+from .reference import device_decomposition
 from .shots import ShotDecomposition, decompose_variance
+from .user import PerSample, from_qnode
 
 #: Ansatz name -> PennyLane template; cost name -> observable builder; what `qcgrad list` shows.
 ANSATZE: dict[str, Callable] = {name: spec.qfunc for name, spec in ANSATZ_SPECS.items()}
@@ -21,5 +23,5 @@ __all__ = [
     "ANSATZE", "COSTS", "INITS", "DEVICES", "TOPOLOGIES", "CHANNELS", "CircuitModel", "circuit",
     "random_pauli", "tensor_product", "tfim", "heisenberg", "make_cost", "layerwise_train",
     "LayerwiseResult", "Noise", "ShotDecomposition", "decompose_variance", "density", "noise", "shots",
-    "AxisRotation",
+    "AxisRotation", "from_qnode", "PerSample", "device_decomposition",
 ]

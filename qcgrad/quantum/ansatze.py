@@ -22,9 +22,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any, Callable
+from typing import Any
 
 import pennylane as qml
 import torch
@@ -146,7 +147,7 @@ class Ansatz:
         return {"pairs": pairs, "block_size": 2, "mirror": False}
 
     def configure(self, n_qubits: int, n_layers: int, topology: str | None = None, block_size: int = 2,
-                  init: str = "uniform") -> "Ansatz":
+                  init: str = "uniform") -> Ansatz:
         """This ansatz bound to its options, after checking them.
 
         Parameters
@@ -171,9 +172,12 @@ class Ansatz:
         elif block_size != 2:
             raise ValueError(f"block_size={block_size!r} applies to ansatz='alternating_layered' only")
         mirror = parse_init(init)[0] in MIRRORED
-        if mirror and (self.fixed_layers is not None or n_layers % 2):
-            raise ValueError(f"init={init!r} pairs each layer with its inverse: it needs an even n_layers ≥ 2 "
-                             f"(got {n_layers}) on an ansatz with free depth (not {self.name!r})")
+        if mirror and self.fixed_layers is not None:
+            raise ValueError(f"init={init!r} pairs each layer with its inverse, but ansatz={self.name!r} has a fixed "
+                             f"depth of {self.fixed_layers} layer(s); use an ansatz whose depth n_layers sets")
+        if mirror and n_layers % 2:
+            raise ValueError(f"init={init!r} pairs each layer with its inverse: n_layers={n_layers} is odd; "
+                             "use an even n_layers ≥ 2")
         options = self.default_options(n_qubits)
         if topology is not None:
             options["pairs"] = TOPOLOGIES[topology](n_qubits)
@@ -342,7 +346,7 @@ def random_pauli(params: torch.Tensor, wires: list, n_layers: int) -> None:
 
 
 def tensor_product(params: torch.Tensor, wires: list, n_layers: int = 1) -> None:
-    """Cerezo 2021: RX(θᵢ) on every qubit of |0…0⟩ (one layer by definition)."""
+    """Cerezo 2021: RX(θᵢ) on every qubit of ``|0…0⟩`` (one layer by definition)."""
     TENSOR_PRODUCT.qfunc(params, wires, 1)
 
 

@@ -15,8 +15,9 @@ On the engine a diagonal cost is ``Σ_x |ψ_x|² h_x`` (and seeds the adjoint pa
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import pennylane as qml
 import torch
@@ -44,7 +45,7 @@ class Cost:
 
     name: str
     min_qubits: int
-    observable: Callable[[list], "qml.operation.Operator"]
+    observable: Callable[[list], qml.operation.Operator]
     diagonal_fn: Callable[[int], torch.Tensor] | None = None
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -56,26 +57,35 @@ class Cost:
         check_wires(self.observable(list(range(n_qubits))), list(range(n_qubits)))
 
     def diagonal(self, n_qubits: int) -> torch.Tensor | None:
-        """The observable's eigenvalues over the computational basis, or None when not diagonal."""
-        if self.diagonal_fn is not None:
-            return self.diagonal_fn(n_qubits)
+        """The observable's eigenvalues over the computational basis, or None when not diagonal.
+
+        Built on first use (int8 where the eigenvalues are integers: zz, global), and refused
+        with a ValueError when 2^n entries do not fit the memory available.
+        """
         compiled = self.engine_observable(n_qubits)
         if isinstance(compiled, torch.Tensor):
             return compiled
         return None
 
-    def engine_observable(self, n_qubits: int) -> "torch.Tensor | engine.PauliSum":
+    def engine_observable(self, n_qubits: int) -> torch.Tensor | engine.PauliSum:
         """What the engine evaluates: the real diagonal ``Tensor[2**n]`` when the cost is
-        diagonal, else the compiled :class:`qcgrad.quantum.engine.PauliSum` (cached per n)."""
+        diagonal, else the compiled :class:`qcgrad.quantum.engine.PauliSum` (cached per n;
+        a closed-form diagonal only for the last n, so a scan over n does not accumulate)."""
+        if n_qubits in self._cache:
+            return self._cache[n_qubits]
+        engine.check_amplitudes(n_qubits, 8, f"the diagonal of cost={self.name!r}")
         if self.diagonal_fn is not None:
-            return self.diagonal_fn(n_qubits)
-        if n_qubits not in self._cache:
+            self._cache.clear()
+            self._cache[n_qubits] = self.diagonal_fn(n_qubits)
+        else:
             wires = list(range(n_qubits))
             compiled = engine.pauli_sum(self.observable(wires), wires)
             if set(compiled.terms) <= {()}:  # only Z/identity words: diagonal, adjoint-friendly
                 diagonals = compiled.diagonals("cpu", torch.float64)
-                compiled = diagonals[0][1].real if diagonals else torch.zeros(1 << n_qubits, dtype=torch.float64)
-            self._cache[n_qubits] = compiled
+                self._cache[n_qubits] = (diagonals[0][1].real if diagonals
+                                         else torch.zeros(1 << n_qubits, dtype=torch.float64))
+            else:
+                self._cache[n_qubits] = compiled
         return self._cache[n_qubits]
 
     def expectation(self, state: torch.Tensor) -> torch.Tensor:
@@ -86,7 +96,7 @@ class Cost:
         return engine.expectation(state, observable)
 
 
-def check_wires(observable: "qml.operation.Operator", wires: list) -> None:
+def check_wires(observable: qml.operation.Operator, wires: list) -> None:
     """Raise ValueError when ``observable`` acts on a wire outside ``wires``."""
     outside = [w for w in observable.wires if w not in wires]
     if outside:
@@ -94,41 +104,46 @@ def check_wires(observable: "qml.operation.Operator", wires: list) -> None:
                          f"wires {wires}")
 
 
-def _bit(n: int, wire: int) -> torch.Tensor:
-    """Bit of ``wire`` (0 = most significant) over the 2^n basis states."""
-    return (torch.arange(1 << n) >> (n - 1 - wire)) & 1
+def _z_sign(n: int, wire: int) -> torch.Tensor:
+    """The eigenvalue ±1 of Z on ``wire`` (0 = most significant) over the 2^n basis states,
+    int8, built by broadcasting (no 2^n index array)."""
+    sign = torch.tensor([1, -1], dtype=torch.int8).view(1, 2, 1)
+    return sign.expand(1 << wire, 2, 1 << (n - 1 - wire)).reshape(-1)
 
 
 # --- built-in costs --------------------------------------------------------------------------
 
 def _zz_diagonal(n: int) -> torch.Tensor:
-    return (1 - 2 * _bit(n, 0)).to(torch.float64) * (1 - 2 * _bit(n, 1)).to(torch.float64)
+    return _z_sign(n, 0) * _z_sign(n, 1)
 
 
 def _global_diagonal(n: int) -> torch.Tensor:
-    h = torch.ones(1 << n, dtype=torch.float64)
-    h[0] = 0.0
+    h = torch.ones(1 << n, dtype=torch.int8)
+    h[0] = 0
     return h
 
 
 def _local_diagonal(n: int) -> torch.Tensor:
-    return 0.5 - sum((1 - 2 * _bit(n, w)).to(torch.float64) for w in range(n)) / (2 * n)
+    total = torch.zeros(1 << n, dtype=torch.int8 if n < 128 else torch.int16)
+    for w in range(n):
+        total += _z_sign(n, w)
+    return 0.5 - total.to(torch.float64) / (2 * n)
 
 
-def _zz_observable(wires: list) -> "qml.operation.Operator":
+def _zz_observable(wires: list) -> qml.operation.Operator:
     return qml.Z(wires[0]) @ qml.Z(wires[1])
 
 
-def _global_observable(wires: list) -> "qml.operation.Operator":
+def _global_observable(wires: list) -> qml.operation.Operator:
     return qml.Identity(wires[0]) - qml.Projector([0] * len(wires), wires=wires)
 
 
-def _local_observable(wires: list) -> "qml.operation.Operator":
+def _local_observable(wires: list) -> qml.operation.Operator:
     n = len(wires)
     return qml.Hamiltonian([0.5] + [-1.0 / (2 * n)] * n, [qml.Identity(wires[0])] + [qml.Z(w) for w in wires])
 
 
-def tfim(n_qubits: int, h: float = 1.0) -> "qml.Hamiltonian":
+def tfim(n_qubits: int, h: float = 1.0) -> qml.Hamiltonian:
     """Transverse-field Ising chain −Σᵢ ZᵢZᵢ₊₁ − h Σᵢ Xᵢ on wires 0..n−1 (open boundary).
 
     Examples
@@ -141,7 +156,7 @@ def tfim(n_qubits: int, h: float = 1.0) -> "qml.Hamiltonian":
     return qml.Hamiltonian(coeffs, ops)
 
 
-def heisenberg(n_qubits: int) -> "qml.Hamiltonian":
+def heisenberg(n_qubits: int) -> qml.Hamiltonian:
     """Heisenberg XXX chain Σᵢ (XᵢXᵢ₊₁ + YᵢYᵢ₊₁ + ZᵢZᵢ₊₁) on wires 0..n−1 (open boundary).
 
     Examples
@@ -160,14 +175,14 @@ LOCAL = Cost("local", 1, _local_observable, _local_diagonal)
 COST_KNOBS: dict[str, tuple[str, ...]] = {"zz": (), "global": (), "local": (), "tfim": ("h",), "heisenberg": ()}
 
 
-def make_cost(spec: "str | qml.operation.Operator") -> Cost:
-    """A :class:`Cost` from a spec string (``"zz"``, ``"tfim:h=0.5"``, ...) or a PennyLane operator.
+def make_cost(spec: str | qml.operation.Operator) -> Cost:
+    """A ``Cost`` from a spec string (``"zz"``, ``"tfim:h=0.5"``, ...) or a PennyLane operator.
 
     Parameters
     ----------
     spec : str or qml.operation.Operator
-        A name in :data:`COST_KNOBS` with its knobs, or an observable on integer wires
-        ``0..n_qubits-1`` (validated against the circuit by :meth:`Cost.check`).
+        A name in ``COST_KNOBS`` with its knobs, or an observable on integer wires
+        ``0..n_qubits-1`` (validated against the circuit by ``Cost.check``).
 
     Examples
     --------
@@ -175,6 +190,8 @@ def make_cost(spec: "str | qml.operation.Operator") -> Cost:
     'tfim:h=0.5'
     >>> make_cost("local").diagonal(1).tolist()
     [0.0, 1.0]
+    >>> make_cost("zz").diagonal(2).tolist()
+    [1, -1, -1, 1]
     """
     if isinstance(spec, qml.operation.Operator):
         return Cost(f"observable:{spec}", 1, lambda wires: spec)
@@ -189,11 +206,11 @@ def make_cost(spec: "str | qml.operation.Operator") -> Cost:
     return COST_SPECS[name]
 
 
-def _on_wires(build: Callable[[int], "qml.operation.Operator"]) -> Callable[[list], "qml.operation.Operator"]:
+def _on_wires(build: Callable[[int], qml.operation.Operator]) -> Callable[[list], qml.operation.Operator]:
     """``wires -> build(len(wires))`` on those wires; built unrecorded, so that calling it inside a
     quantum function (``qml.expval(cost.observable(wires))``) queues no Pauli gates."""
 
-    def observable(wires: list) -> "qml.operation.Operator":
+    def observable(wires: list) -> qml.operation.Operator:
         with qml.QueuingManager.stop_recording():
             return build(len(wires)).map_wires(dict(enumerate(wires)))
 

@@ -6,14 +6,15 @@ axes: a gate U on wires w is U ⊗ U* on (row w, column w), a channel with Kraus
 after it) are fused into one 4x4 superoperator, and parameter-free diagonal gates (a CZ
 chain) into one elementwise factor ρ ⊙ d d^†, so a layer costs about one vectorised pass
 per wire, whatever the batch; gate matrices come
-from the engine's builders (:data:`qcgrad.quantum.engine.BUILDERS`) or the op's own
+from the engine's builders (``qcgrad.quantum.engine.BUILDERS``) or the op's own
 ``matrix()``, so torch autograd differentiates costs through ρ (memory grows with depth:
 this mode is meant for n ≲ 8). It reads the same recorded operations as the state-vector
 engine, channels included (e.g. from :func:`qcgrad.quantum.noise.with_noise`).
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import pennylane as qml
 import torch
@@ -46,7 +47,8 @@ def _expand(ops: Sequence[Any]) -> list:
     for op in ops:
         if op.name in ("Barrier", "Identity"):
             continue
-        if isinstance(op, qml.operation.Channel) or op.name in engine.BUILDERS or (op.has_matrix and len(op.wires) <= 3):
+        if (isinstance(op, qml.operation.Channel) or op.name in engine.BUILDERS
+                or (op.has_matrix and len(op.wires) <= 3)):
             out.append(op)
         else:
             out.extend(_expand(op.decomposition()))
@@ -98,7 +100,7 @@ class _Pending:
 
 def simulate(ops: Sequence[Any], wires: Sequence[Any], batch: int, dtype: torch.dtype = torch.complex128,
              device: torch.device | str | None = None) -> torch.Tensor:
-    """Final density matrices of ``batch`` circuits started in |0…0⟩⟨0…0|.
+    """Final density matrices of ``batch`` circuits started in ``|0…0⟩⟨0…0|``.
 
     Parameters
     ----------

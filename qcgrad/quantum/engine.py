@@ -25,17 +25,22 @@ or Heisenberg) into a :class:`PauliSum`; both are accepted by :func:`expectation
 sharing a flip mask are merged), never a dense 2^n x 2^n matrix.
 
 Gradients (:func:`adjoint_gradient`) use the adjoint method: memory O(S·2^n), independent
-of depth. Partials with respect to the gates' own parameters are obtained per gate from
-the reduced matrix M = Σ λ' ψ'^† by torch autograd through that gate's matrix (so any gate
-with a torch-differentiable matrix works), then added to the caller's parameters: by column
-when a gate parameter is a plain column of them (no per-depth memory), else per segment by
-``torch.autograd.grad`` through the recorded parameter processing.
+of depth. Partials with respect to the gates' own parameters come from the reduced matrix
+M = Σ λ ψ^† on the gate's wires: a layer of single-qubit gates is read and undone one block
+of wires at a time (:class:`_Undo`), and ∂C/∂p = Re Σ conj(2 M U) ⊙ dU/dp with dU/dp in
+closed form for the built-in rotations (one vectorised call per kind), by autograd of one
+real scalar for any other gate with a torch-differentiable matrix. They are added to the
+caller's parameters by column when a gate parameter is a plain column of them (no
+per-depth memory), else per segment by ``torch.autograd.grad`` through the recorded
+parameter processing.
 """
 from __future__ import annotations
 
 import contextlib
 import copy
-from typing import Any, Callable, Sequence
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import torch
 
@@ -53,6 +58,12 @@ CPU_BLOCK_WIRES = ((5, 1), (8, 2))
 #: per sample instead of one batched GEMM: cuBLAS's batched complex128 kernels drop from 2.75
 #: to 1.35 TB/s (0.46 at 2^20 columns) on an H100 there, single GEMMs keep 2.3-2.7 TB/s.
 GEMM_COLUMNS = 1 << 16
+#: Reduced matrices of wires with at least this many amplitudes after them are summed from
+#: one batched GEMM per leading index; fewer: einsum (tiny GEMMs cost more than they save).
+REDUCE_GEMM_COLUMNS = 8
+#: Up to this many qubits, products of runs of parameter-free diagonal gates are cached per
+#: call (one 2^n vector per distinct run prefix).
+DIAGONAL_RUN_QUBITS = 14
 #: Gates whose matrices are built per segment; bounds the memory the matrices take.
 SEGMENT = 256
 #: State vectors alive at once per sample: forward (state + buffer) and adjoint (ψ, λ pair
@@ -139,6 +150,26 @@ BUILDERS: dict[str, Callable[..., torch.Tensor]] = {
 }
 
 
+def _phase_shift_derivative(t: torch.Tensor, cdt: torch.dtype) -> torch.Tensor:
+    z = torch.zeros_like(t)
+    return _matrix(cdt, z, z, z, z, z, z, -torch.sin(t), torch.cos(t))
+
+
+def _derivative(name: str, params: list[torch.Tensor], j: int, cdt: torch.dtype) -> torch.Tensor | None:
+    """dU/dp_j of a :data:`BUILDERS` gate in closed form, or None when it is identically zero.
+
+    Every builder except PhaseShift is a product of Pauli rotations exp(−i p P/2), so
+    dU/dp_j = ½ U(p_j + π); PhaseShift's is diag(0, i e^{ip}). AxisRotation's axis code is
+    structure (rounded), not a parameter.
+    """
+    if name == "PhaseShift":
+        return _phase_shift_derivative(params[0], cdt)
+    if name == "AxisRotation" and j == 1:
+        return None
+    shifted = [p + torch.pi if k == j else p for k, p in enumerate(params)]
+    return BUILDERS[name](*shifted, cdt) / 2
+
+
 class _Gate:
     """One recorded operation in engine terms: wire positions, parameters, matrix source.
 
@@ -189,7 +220,7 @@ def _column(p: torch.Tensor, source: torch.Tensor | None) -> int | None:
         return None
     c = p.storage_offset() - source.storage_offset()
     same_rows = p.shape[0] == source.shape[0] and p.stride(0) == source.stride(0)
-    return c if same_rows and 0 <= c < source.shape[1] else None
+    return int(c) if same_rows and 0 <= c < source.shape[1] else None
 
 
 def _as_batch(p: torch.Tensor, batch: int, rdt: torch.dtype, device) -> torch.Tensor:
@@ -226,16 +257,18 @@ def _expand(ops: Sequence[Any], wire_map: dict[Any, int], batch: int, rdt, devic
 class _Matrices:
     """Matrices of a segment of gates, built per kind in one vectorised call.
 
-    With ``leaves=True`` the parameters are detached copies that require grad (``roots``),
-    so the partials of a gate's matrix can be pulled back to its own parameters.
-    ``refs[i][j]`` is ``(root, row)``: gate i's parameter j is ``root[row]`` (row None: the
-    root itself). Column parameters are read from ``source``.
+    ``kinds[name] = (gate indices, stacked parameters [k, S] per parameter)`` for the
+    :data:`BUILDERS` gates, whose derivatives :func:`_derivative` gives in closed form. With
+    ``leaves=True`` the other gates' parameters are detached copies that require grad
+    (``leaves[i]``), so autograd pulls partials of their matrices back to them. Column
+    parameters are read from ``source``.
     """
 
     def __init__(self, gates: Sequence[_Gate], cdt: torch.dtype, cache: dict, device, leaves: bool = False,
                  source: torch.Tensor | None = None) -> None:
         self.mats: list[torch.Tensor] = [None] * len(gates)  # type: ignore[list-item]
-        self.refs: list[list[tuple[torch.Tensor, int | None]]] = [[] for _ in gates]
+        self.leaves: dict[int, list[torch.Tensor]] = {}
+        self.kinds: dict[str, tuple[list[int], list[torch.Tensor]]] = {}
         by_kind: dict[str, list[int]] = {}
         for i, g in enumerate(gates):
             if g.fixed:
@@ -244,28 +277,24 @@ class _Matrices:
                 by_kind.setdefault(g.name, []).append(i)
             else:
                 ps = [_stacked([p], source)[0] if isinstance(p, int) else p for p in g.params]
-                ps = [p.detach().requires_grad_(t) if leaves else p for p, t in zip(ps, g.trainable)]
-                self.refs[i] = [(p, None) for p in ps]
+                if leaves:
+                    ps = [p.detach().requires_grad_(t) for p, t in zip(ps, g.trainable, strict=True)]
+                    self.leaves[i] = ps
                 self.mats[i] = _generic_matrix(g.op, ps).to(cdt)
         for name, idx in by_kind.items():
             stacked = [_stacked([gates[i].params[j] for i in idx], source) for j in range(len(gates[idx[0]].params))]
             if leaves:
-                stacked = [s.detach().requires_grad_(any(gates[i].trainable[j] for i in idx))
-                           for j, s in enumerate(stacked)]
+                stacked = [s.detach() for s in stacked]
+            self.kinds[name] = (idx, stacked)
             mats = BUILDERS[name](*stacked, cdt)
             for row, i in enumerate(idx):
                 self.mats[i] = mats[row]
-                self.refs[i] = [(s, row) for s in stacked]
-
-    @property
-    def roots(self) -> list[torch.Tensor]:
-        """Distinct parameter tensors that require grad."""
-        found = {id(r): r for refs in self.refs for r, _ in refs if r.requires_grad}
-        return list(found.values())
 
 
 def _stacked(values: list[torch.Tensor | int], source: torch.Tensor | None) -> torch.Tensor:
     """``Tensor[k, S]`` of k gates' parameters: tensors, or columns of ``source`` (one gather)."""
+    if source is None:  # an int names a column of source, so without one every value is a tensor
+        return torch.stack(cast("list[torch.Tensor]", values))
     if all(isinstance(v, int) for v in values):
         return source.detach().index_select(1, torch.tensor(values, device=source.device)).T.contiguous()
     return torch.stack([source.detach()[:, v] if isinstance(v, int) else v for v in values])
@@ -280,10 +309,12 @@ def _generic_matrix(op: Any, params: list[torch.Tensor]) -> torch.Tensor:
 
 def _fixed_matrix(g: _Gate, cdt: torch.dtype, cache: dict, device) -> torch.Tensor:
     """A constant gate matrix; parameter-free gates are cached by key."""
+    op = g.op
+    assert op is not None  # a fixed gate keeps its op (see _Gate)
     if g.key is None:
-        return torch.as_tensor(g.op.matrix(), dtype=cdt, device=device)
+        return torch.as_tensor(op.matrix(), dtype=cdt, device=device)
     if g.key not in cache:
-        cache[g.key] = torch.as_tensor(g.op.matrix(), dtype=cdt, device=device)
+        cache[g.key] = torch.as_tensor(op.matrix(), dtype=cdt, device=device)
     return cache[g.key]
 
 
@@ -314,7 +345,9 @@ def _full_diagonal(g: _Gate, mat: torch.Tensor, n: int, cache: dict) -> torch.Te
     return full
 
 
-def _apply(state: torch.Tensor, u: torch.Tensor, wires: Sequence[int], n: int, out: torch.Tensor | None) -> torch.Tensor:
+def _apply(
+    state: torch.Tensor, u: torch.Tensor, wires: Sequence[int], n: int, out: torch.Tensor | None
+) -> torch.Tensor:
     """``U`` (``[S, d, d]`` or ``[d, d]``) on ``wires`` of every state in ``state[*lead, S, 2^n]``."""
     lead = state.shape[:-1]
     k = len(wires)
@@ -358,6 +391,13 @@ def _reduced(pair: torch.Tensor, wires: Sequence[int], n: int) -> torch.Tensor:
     s = psi.shape[0]
     if list(wires) == list(range(wires[0], wires[0] + k)):
         a, b = 1 << wires[0], 1 << (n - wires[0] - k)
+        # Batched GEMMs without copies where the contracted runs are long; einsum otherwise.
+        if b == 1:
+            return lam.view(s, a, d).mT @ psi.view(s, a, d).conj()
+        if a == 1:
+            return lam.view(s, d, b) @ psi.view(s, d, b).conj().mT
+        if b >= REDUCE_GEMM_COLUMNS:
+            return (lam.view(s, a, d, b) @ psi.view(s, a, d, b).conj().mT).sum(1)
         return torch.einsum("sxay,sxby->sab", lam.view(s, a, d, b), psi.view(s, a, d, b).conj())
     src = [1 + w for w in wires]
     dst = list(range(1 + n - k, 1 + n))
@@ -375,6 +415,7 @@ class _Runner:
         self.block_wires = block_wires(n, state.device)
         self.single: dict[int, torch.Tensor] = {}
         self.diag: torch.Tensor | None = None
+        self.diag_key: tuple | None = ()
         self.diag_wires: set[int] = set()
 
     def _matmul(self, u: torch.Tensor, wires: Sequence[int]) -> None:
@@ -397,7 +438,7 @@ class _Runner:
         self._blocks()
         if self.diag is not None:
             self.state = self.state.mul_(self.diag) if self.inplace else self.state * self.diag
-        self.diag, self.diag_wires = None, set()
+        self.diag, self.diag_key, self.diag_wires = None, (), set()
 
     def _rotating_blocks(self) -> None:
         # Each block acts on the LAST wires as U @ x.mT, which writes its wires to the front;
@@ -407,12 +448,12 @@ class _Runner:
             u = self._fused(range(lo, hi))
             d = 1 << (hi - lo)
             x = self.state.view(lead + (-1, d)).mT
-            if self.inplace:
+            if self.buf is not None:  # in place: write into the spare buffer, then swap
                 out = self.buf.view(lead + (d, -1))
                 cols = x.shape[-1]
                 if cols > GEMM_COLUMNS:  # large states: one GEMM per sample
                     us = u.expand(lead + (d, d)).reshape(-1, d, d)
-                    for ui, xi, oi in zip(us, x.reshape(-1, d, cols), out.view(-1, d, cols)):
+                    for ui, xi, oi in zip(us, x.reshape(-1, d, cols), out.view(-1, d, cols), strict=True):
                         torch.mm(ui, xi, out=oi)
                 else:
                     torch.matmul(u, x, out=out)
@@ -436,7 +477,7 @@ class _Runner:
         if g.fixed and len(g.wires) <= 3:
             full = _full_diagonal(g, mat, self.n, self.cache)
             if full is not None:  # after every pending gate, which all come before the diagonal
-                self.diag = full if self.diag is None else self.diag * full
+                self.diag, self.diag_key = _times(self.cache, self.n, self.diag, self.diag_key, g, full, False)
                 self.diag_wires.update(g.wires)
                 return
         if len(g.wires) == 1 and g.wires[0] not in self.diag_wires:
@@ -448,6 +489,23 @@ class _Runner:
             self.single[g.wires[0]] = mat
         else:
             self._matmul(mat, g.wires)
+
+
+def _times(cache: dict, n: int, diag: torch.Tensor | None, key: tuple | None, g: _Gate, full: torch.Tensor,
+           conj: bool) -> tuple[torch.Tensor, tuple | None]:
+    """The pending diagonal times ``full`` (conjugated in the adjoint pass) and its key.
+
+    Products of runs of parameter-free gates are cached by the run (``key``, None: not
+    cacheable) for small states, so a layer's CZ chain is multiplied out once per call.
+    """
+    key = key + ((g.key, g.wires),) if key is not None and g.key is not None and n <= DIAGONAL_RUN_QUBITS else None
+    if key is not None and ("run", conj, key) in cache:
+        return cache[("run", conj, key)], key
+    factor = full.conj() if conj else full
+    out = factor if diag is None else diag * factor
+    if key is not None:
+        cache[("run", conj, key)] = out
+    return out, key
 
 
 def block_wires(n: int, device: torch.device) -> int:
@@ -468,7 +526,7 @@ def _chunks(n: int, size: int) -> list[tuple[int, int]]:
     m = -(-n // size)
     bounds = [k * n // m for k in range(m + 1)]
     bounds = [n - b for b in reversed(bounds)]  # larger runs first
-    return list(zip(bounds[:-1], bounds[1:]))
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
 def _kron(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -533,7 +591,7 @@ def simulate(ops: Sequence[Any], wires: Sequence[Any], batch: int, dtype: torch.
         for lo in range(0, len(gates), SEGMENT):
             seg = gates[lo: lo + SEGMENT]
             mats = _Matrices(seg, cdt, cache, device)
-            for g, m in zip(seg, mats.mats):
+            for g, m in zip(seg, mats.mats, strict=True):
                 runner.push(g, m)
         runner.flush()
     return runner.state
@@ -645,7 +703,7 @@ def pauli_sum(observable: Any, wires: Sequence[Any]) -> PauliSum:
     return PauliSum(len(wires), terms)
 
 
-def expectation(state: torch.Tensor, observable: "torch.Tensor | PauliSum") -> torch.Tensor:
+def expectation(state: torch.Tensor, observable: torch.Tensor | PauliSum) -> torch.Tensor:
     """⟨ψ|H|ψ⟩ per sample: ``observable`` a real diagonal ``Tensor[2^n]`` or a :class:`PauliSum`."""
     if isinstance(observable, PauliSum):
         return observable.expectation(state)
@@ -653,7 +711,7 @@ def expectation(state: torch.Tensor, observable: "torch.Tensor | PauliSum") -> t
     return probs @ observable.to(probs.dtype)
 
 
-def _seed_adjoint(psi: torch.Tensor, observable: "torch.Tensor | PauliSum",
+def _seed_adjoint(psi: torch.Tensor, observable: torch.Tensor | PauliSum,
                   rdt: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
     """Cost ⟨ψ|H|ψ⟩ and λ = Hψ for the adjoint pass."""
     if isinstance(observable, PauliSum):
@@ -663,39 +721,61 @@ def _seed_adjoint(psi: torch.Tensor, observable: "torch.Tensor | PauliSum",
     return expectation(psi, diag), psi * diag
 
 
-def _pull_back(seg: Sequence[_Gate], mats: _Matrices, grad_u: list[tuple[torch.Tensor, torch.Tensor]],
-               params: torch.Tensor, grad: torch.Tensor) -> None:
-    """Add a segment's partials ``dC/dU`` to ``grad`` through the gates' parameters.
+def _pull_back(seg: Sequence[_Gate], mats: _Matrices, grad_u: dict[int, torch.Tensor], params: torch.Tensor,
+               grad: torch.Tensor) -> None:
+    """Add a segment's partials to ``grad`` from ``grad_u[i] = dC/dU_i`` (torch's convention).
 
+    ∂C/∂p = Re Σ conj(dC/dU) ⊙ dU/dp: closed-form dU/dp for the :data:`BUILDERS` gates, one
+    vectorised call per kind and parameter; autograd (of one real scalar) for other gates.
     A gate parameter that is a column of ``params`` (a plain view, as the ansätze record
     them) is added to that column; a computed one is pulled back by autograd through the
     recording, which materialises a full ``[S, P]`` gradient per segment.
     """
-    roots = mats.roots
-    root_grads = torch.autograd.grad([u for u, _ in grad_u], roots, [gu for _, gu in grad_u], allow_unused=True)
-    by_root = {id(r): gr for r, gr in zip(roots, root_grads)}
-    cols, col_grads, outputs, grads = [], [], [], []
-    for i, g in enumerate(seg):
-        for (root, row), p, t in zip(mats.refs[i], g.params, g.trainable):
-            gr = by_root.get(id(root)) if t else None
-            if gr is None:
+    found: list[tuple[torch.Tensor | int, torch.Tensor]] = []  # (gate parameter, ∂C/∂parameter [S])
+    for name, (idx, stacked) in mats.kinds.items():
+        rows = [r for r, i in enumerate(idx) if i in grad_u]
+        if not rows:
+            continue
+        sel = torch.tensor(rows, device=grad.device)
+        g_c = torch.stack([grad_u[idx[r]] for r in rows])
+        g_u = torch.view_as_real(g_c)
+        picked = [s.index_select(0, sel) for s in stacked]
+        for j in range(len(stacked)):
+            d_u = _derivative(name, picked, j, g_c.dtype)
+            if d_u is None:
                 continue
-            gr = gr if row is None else gr[row]
-            if isinstance(p, int):
-                cols.append(p)
-                col_grads.append(gr)
+            part = (g_u * torch.view_as_real(d_u)).sum((-3, -2, -1))  # [rows, S]
+            gate_params = [seg[idx[r]].params[j] for r in rows]
+            trainable = [seg[idx[r]].trainable[j] for r in rows]
+            if all(trainable) and all(isinstance(p, int) for p in gate_params):
+                grad.index_add_(1, torch.tensor(gate_params, device=grad.device), part.T.to(grad.dtype))
             else:
-                outputs.append(p)
-                grads.append(gr)
+                found.extend((p, v) for p, v, t in zip(gate_params, part, trainable, strict=True) if t)
+    generic = [i for i in mats.leaves if i in grad_u]
+    roots = [leaf for i in generic for leaf in mats.leaves[i] if leaf.requires_grad]
+    if roots:
+        # One real scalar Σ Re(conj(G) ⊙ U): its gradient is the vector-Jacobian product.
+        scalar = torch.stack([(torch.view_as_real(grad_u[i]) * torch.view_as_real(mats.mats[i])).sum()
+                              for i in generic]).sum()
+        by_leaf = dict(zip(map(id, roots), torch.autograd.grad(scalar, roots, allow_unused=True), strict=True))
+        for i in generic:
+            for leaf, p in zip(mats.leaves[i], seg[i].params, strict=True):
+                if by_leaf.get(id(leaf)) is not None:
+                    found.append((p, by_leaf[id(leaf)]))
+    cols = [(p, v) for p, v in found if isinstance(p, int)]
     if cols:
-        grad.index_add_(1, torch.tensor(cols, device=grad.device), torch.stack(col_grads, 1))
-    if outputs:
-        (part,) = torch.autograd.grad(outputs, params, grads, retain_graph=True, allow_unused=True)
+        grad.index_add_(1, torch.tensor([p for p, _ in cols], device=grad.device),
+                        torch.stack([v for _, v in cols], 1).to(grad.dtype))
+    computed = [(p, v) for p, v in found if not isinstance(p, int)]
+    if computed:
+        # A real scalar again (no grad_outputs: their checks import sympy on first use).
+        scalar = torch.stack([(p * v.to(p.dtype)).sum() for p, v in computed]).sum()
+        (part,) = torch.autograd.grad(scalar, params, retain_graph=True, allow_unused=True)
         if part is not None:
             grad += part
 
 
-def adjoint_gradient(ops: Sequence[Any], wires: Sequence[Any], batch: int, observable: "torch.Tensor | PauliSum",
+def adjoint_gradient(ops: Sequence[Any], wires: Sequence[Any], batch: int, observable: torch.Tensor | PauliSum,
                      params: torch.Tensor, dtype: torch.dtype = torch.complex128) -> tuple[torch.Tensor, torch.Tensor]:
     """Costs ⟨H⟩ and their gradients with respect to ``params`` by the adjoint method.
 
@@ -731,55 +811,204 @@ def adjoint_gradient(ops: Sequence[Any], wires: Sequence[Any], batch: int, obser
             runner = _Runner(_zero_state(batch, n, cdt, device), n, cache, inplace=True)
             for lo in range(0, len(gates), SEGMENT):
                 seg = gates[lo: lo + SEGMENT]
-                for g, m in zip(seg, _Matrices(seg, cdt, cache, device, source=params).mats):
+                for g, m in zip(seg, _Matrices(seg, cdt, cache, device, source=params).mats, strict=True):
                     runner.push(g, m)
             runner.flush()
             psi = runner.state
             cost, lam = _seed_adjoint(psi, observable, rdt)
             pair = torch.stack([psi, lam])
             del runner, psi, lam
-        buf = torch.empty_like(pair)
+        undo = _Undo(pair, n, cache)
+        del pair
         grad = torch.zeros_like(params)
-        pending_diag: torch.Tensor | None = None
         for hi in range(len(gates), 0, -SEGMENT):
             seg = gates[max(0, hi - SEGMENT): hi]
             mats = _Matrices(seg, cdt, cache, device, leaves=True, source=params)
-            grad_u: list[tuple[torch.Tensor, torch.Tensor]] = []
+            grad_u: dict[int, torch.Tensor] = {}
             with torch.no_grad():
                 for i in range(len(seg) - 1, -1, -1):
                     g, u = seg[i], mats.mats[i]
                     full = _full_diagonal(g, u, n, cache) if g.fixed and len(g.wires) <= 3 else None
                     if full is not None:
-                        pending_diag = full.conj() if pending_diag is None else pending_diag * full.conj()
-                        continue
-                    if pending_diag is not None:
-                        pair.mul_(pending_diag)
-                        pending_diag = None
-                    res = _apply(pair, u.conj().mT, g.wires, n, buf)
-                    pair, buf = res, pair
-                    if any(g.trainable):
-                        # dC/dU (torch's convention for complex inputs) = 2 λ ψ_{k-1}^†, λ before undoing U.
-                        grad_u.append((u, 2 * u @ _reduced(pair, g.wires, n)))
+                        undo.diagonal(g, full, grad_u)
+                    elif len(g.wires) == 1:
+                        undo.single(i, g, u, grad_u)
+                    else:
+                        undo.gate(i, g, u, grad_u)
+                undo.flush(grad_u)
             if grad_u:
                 _pull_back(seg, mats, grad_u, params, grad)
         return cost, grad
+
+
+class _Undo:
+    """The adjoint pass's state: the pair (ψ, λ), undone gate by gate, with fusion.
+
+    Diagonal gates are collected into one pending diagonal. Single-qubit gates on distinct
+    wires that follow each other (a layer) are collected into a group: they commute, so the
+    reduced matrix M_w = Σ_rest λ ψ^† of each group wire can be read at the group's end
+    (the other group gates act on the rest as the same unitary on ψ and λ, which the
+    partial trace removes), and dC/dU_w = 2 M_w U_w. The reduced matrices of neighbouring
+    wires come from one pass per block of wires (:func:`block_wires`, as in the forward
+    pass), and the group is undone by one Kronecker product per block.
+    """
+
+    def __init__(self, pair: torch.Tensor, n: int, cache: dict) -> None:
+        self.pair, self.buf, self.n, self.cache = pair, torch.empty_like(pair), n, cache
+        self.block_wires = block_wires(n, pair.device)
+        self.diag: torch.Tensor | None = None
+        self.diag_key: tuple | None = ()
+        self.group: dict[int, tuple[int, _Gate, torch.Tensor]] = {}
+
+    def _apply(self, u: torch.Tensor, wires: Sequence[int]) -> None:
+        res = _apply(self.pair, u, wires, self.n, self.buf)
+        self.pair, self.buf = res, self.pair
+
+    def _apply_diag(self) -> None:
+        if self.diag is not None:
+            self.pair.mul_(self.diag)
+            self.diag, self.diag_key = None, ()
+
+    def diagonal(self, g: _Gate, full: torch.Tensor, grad_u: dict[int, torch.Tensor]) -> None:
+        self.flush(grad_u)
+        self.diag, self.diag_key = _times(self.cache, self.n, self.diag, self.diag_key, g, full, True)
+
+    def single(self, i: int, g: _Gate, u: torch.Tensor, grad_u: dict[int, torch.Tensor]) -> None:
+        if g.wires[0] in self.group:
+            self.flush(grad_u)
+        self._apply_diag()
+        self.group[g.wires[0]] = (i, g, u)
+
+    def gate(self, i: int, g: _Gate, u: torch.Tensor, grad_u: dict[int, torch.Tensor]) -> None:
+        self.flush(grad_u)
+        self._apply_diag()
+        self._apply(u.conj().mT, g.wires)
+        if any(g.trainable):
+            # dC/dU (torch's convention for complex inputs) = 2 λ ψ_{k-1}^†, λ before undoing U.
+            grad_u[i] = 2 * u @ _reduced(self.pair, g.wires, self.n)
+
+    def flush(self, grad_u: dict[int, torch.Tensor]) -> None:
+        """Partials of the grouped gates, then undo them block by block."""
+        if len(self.group) == self.n:
+            self._rotating(grad_u)
+            return
+        wires = sorted(self.group)
+        while wires:
+            block = wires[:1]
+            while len(block) < min(self.block_wires, len(wires)) and wires[len(block)] == block[-1] + 1:
+                block.append(wires[len(block)])
+            wires = wires[len(block):]
+            u = self._block(block, _reduced(self.pair, block, self.n), grad_u)
+            self._apply(u.conj().mT, block)
+        self.group = {}
+
+    def _block(self, block: list[int], reduced: torch.Tensor, grad_u: dict[int, torch.Tensor]) -> torch.Tensor:
+        """dC/dU of the block's trainable gates from its reduced matrix; the block's Kronecker product."""
+        entries = [self.group[w] for w in block]
+        for q, (i, g, u) in enumerate(entries):
+            if any(g.trainable):
+                grad_u[i] = 2 * _partial_trace(reduced, q, len(block)) @ u
+        u = entries[0][2]
+        for _, _, v in entries[1:]:
+            u = _kron(u, v)
+        return u
+
+    def _rotating(self, grad_u: dict[int, torch.Tensor]) -> None:
+        # Every wire has a gate (a layer): as in the forward pass, each block is read and
+        # undone on the LAST wires as U^† @ x.mT (large GEMMs, no strided views), which moves
+        # its wires to the front; taking the blocks from the last one back restores the order.
+        lead = self.pair.shape[:-1]
+        for lo, hi in reversed(_chunks(self.n, self.block_wires)):
+            d = 1 << (hi - lo)
+            x = self.pair.view(lead + (-1, d))
+            u = self._block(list(range(lo, hi)), x[1].mT @ x[0].conj(), grad_u)
+            out = self.buf.view(lead + (d, -1))
+            torch.matmul(u.conj().mT, x.mT, out=out)
+            self.pair, self.buf = out.view(self.pair.shape), self.pair
+        self.group = {}
+
+
+def _partial_trace(m: torch.Tensor, q: int, k: int) -> torch.Tensor:
+    """``[..., 2, 2]``: the reduced matrix of wire ``q`` of a ``[..., 2^k, 2^k]`` block matrix."""
+    if k == 1:
+        return m
+    a, b = 1 << q, 1 << (k - q - 1)
+    v = m.reshape(m.shape[:-2] + (a, 2, b, a, 2, b))
+    return torch.diagonal(torch.diagonal(v, dim1=-6, dim2=-3), dim1=-4, dim2=-2).sum((-2, -1))
+
+
+def available_memory() -> int | None:
+    """Bytes of memory the system can still hand out (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gib(n_bytes: int) -> str:
+    return f"{n_bytes / 2**30:.3g} GiB"
+
+
+def check_amplitudes(n_qubits: int, bytes_per_amplitude: int, what: str) -> None:
+    """Raise ValueError, before allocating, when ``what`` (2^n numbers) exceeds the memory available.
+
+    Examples
+    --------
+    >>> check_amplitudes(10, 16, "a state")
+    >>> check_amplitudes(100, 8, "the diagonal")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: the diagonal on 100 qubits needs 2^100 x 8 bytes = 1.01e+31 bytes, ...
+    """
+    needed = (1 << n_qubits) * bytes_per_amplitude
+    available = available_memory()
+    if available is not None and needed > available:
+        raise ValueError(f"{what} on {n_qubits} qubits needs 2^{n_qubits} x {bytes_per_amplitude} bytes = "
+                         f"{needed:.3g} bytes, more than the {_gib(available)} available; use fewer qubits, "
+                         "or a method that does not build 2^n-sized objects (light cones for local costs, "
+                         "Pauli paths)")
 
 
 def chunk_size(n_qubits: int, mode: str, dtype: torch.dtype = torch.complex128,
                max_memory: int = DEFAULT_MAX_MEMORY, copies: int = 1) -> int:
     """Samples per batch so that ``copies`` × the state memory of ``mode`` fits ``max_memory``.
 
+    Raises ValueError, with the bytes needed and what to change, when one sample does not
+    fit ``max_memory`` or the memory available.
+
     Examples
     --------
     >>> chunk_size(10, "forward", max_memory=2**30)
     21845
+    >>> chunk_size(28, "adjoint", max_memory=2**30)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: one sample of the adjoint pass on 28 qubits needs 24 GiB (6 state vectors of 2^28 complex128 ...
     """
     if mode not in STATES_PER_SAMPLE:
         raise ValueError(f"mode={mode!r} is not allowed; use one of {sorted(STATES_PER_SAMPLE)}")
     cdt, _ = _complex_dtype(dtype)
-    per_sample = (1 << n_qubits) * torch.empty((), dtype=cdt).element_size() * STATES_PER_SAMPLE[mode] * copies
-    return max(1, max_memory // per_sample)
+    itemsize = torch.empty((), dtype=cdt).element_size()
+    states = STATES_PER_SAMPLE[mode] * copies
+    per_sample = (1 << n_qubits) * itemsize * states
+    available = available_memory()
+    limit = max_memory if available is None else min(max_memory, available)
+    if per_sample > limit:
+        smaller = " or complex64 (dtype=torch.float32)" if cdt == torch.complex128 else ""
+        raise ValueError(f"one sample of the {mode} pass on {n_qubits} qubits needs {_gib(per_sample)} "
+                         f"({states} state vectors of 2^{n_qubits} {str(cdt).replace('torch.', '')} amplitudes), "
+                         f"more than max_memory={max_memory} ({_gib(max_memory)})"
+                         + ("" if available is None else f" / the {_gib(available)} available")
+                         + f"; raise max_memory if the machine has it, or use fewer qubits{smaller}")
+    return max_memory // per_sample if available is None or max_memory <= available else available // per_sample
 
 
 __all__ = ["simulate", "expectation", "adjoint_gradient", "pauli_sum", "PauliSum", "chunk_size", "BUILDERS",
-           "DEFAULT_MAX_MEMORY"]
+           "DEFAULT_MAX_MEMORY", "available_memory", "check_amplitudes"]

@@ -11,7 +11,8 @@ afterwards (training moves them apart).
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -33,7 +34,7 @@ def small_angle(gen: torch.Generator, shape: tuple[int, ...], sigma: float = SMA
 
 
 #: Init name -> angle sampler ``(generator, shape, **knobs) -> Tensor``; identity_block draws its
-#: free half uniformly and mirrors it (see :func:`mirror_layers`).
+#: free half uniformly and mirrors it (see ``qcgrad.quantum.inits.mirror_layers``).
 INITS: dict[str, Callable[..., torch.Tensor]] = {
     "uniform": uniform, "small_angle": small_angle, "identity_block": uniform,
 }

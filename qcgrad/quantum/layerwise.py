@@ -10,6 +10,11 @@ With ``init="identity_block"`` and an even ``layers_per_stage`` the layers not y
 come in (layer, inverse) pairs at zero angles, which are exactly the identity: the circuit
 trained in a stage is exactly the first k layers. For other ansätze a layer at zero angles
 still applies its entangling gates.
+
+It does not apply to models whose zeroed layers cut the gradient of the layers before them,
+such as deep nets (a layer with zero weights passes no signal back): if every gradient of
+the first stage's layers is exactly zero at every start, ``layerwise_train`` refuses the
+model instead of training nothing.
 """
 from __future__ import annotations
 
@@ -80,6 +85,20 @@ def _layer_count(model: Model) -> int:
     return n
 
 
+def _check_first_stage_learns(model: Model, params: torch.Tensor, reached: int) -> None:
+    """Refuse, naming the model, when the layers trained first get exactly zero gradient."""
+    first = torch.cat([torch.arange(model.n_params)[model.param_groups[f"layer:{k}"]] for k in range(reached)])
+    first = first[model.trainable[first]]
+    if first.numel() and not torch.any(model.grad(params, first) != 0):
+        name = model.describe().get("architecture") or model.describe().get("ansatz") or type(model).__name__
+        raise ValueError(
+            f"layerwise_train does not apply to {name!r}: with the layers not yet reached at zero, every "
+            f"gradient of layers 0..{reached - 1} is exactly 0 at all {len(params)} starts, so the first "
+            f"stages would train nothing (zero layers pass no gradient back, as in deep nets). Train it "
+            "whole with qcgrad.train, or use a circuit, where a layer at zero angles is the identity up to "
+            "its fixed gates")
+
+
 def layerwise_train(model: Model, optimizer: str = "adam", steps_per_stage: int = 50, n_runs: int = 16,
                     seed: int = 0, lr: float = 1e-2, *, layers_per_stage: int = 1, window: int | None = None,
                     **train_options: Any) -> LayerwiseResult:
@@ -90,7 +109,7 @@ def layerwise_train(model: Model, optimizer: str = "adam", steps_per_stage: int 
     model : Model
         Any model with groups ``"layer:0" .. "layer:L-1"`` (every circuit ansatz has them).
     optimizer : str
-        A name in :data:`qcgrad.optim.OPTIMIZERS`.
+        A name in ``qcgrad.optim.OPTIMIZERS``.
     steps_per_stage : int
         Optimizer steps per stage.
     n_runs, seed, lr
@@ -126,6 +145,7 @@ def layerwise_train(model: Model, optimizer: str = "adam", steps_per_stage: int 
     params = sample_block(model, seed, 0, n_runs).clone()
     for k in range(min(layers_per_stage, n_layers), n_layers):
         params[:, model.param_groups[f"layer:{k}"]] = 0.0
+    _check_first_stage_learns(model, params, min(layers_per_stage, n_layers))
     stages, trained = [], []
     for reached in range(layers_per_stage, n_layers + layers_per_stage, layers_per_stage):
         reached = min(reached, n_layers)

@@ -11,8 +11,9 @@ vanish exponentially in depth at fixed n (noise-induced barren plateaus, Wang et
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pennylane as qml
 
@@ -30,8 +31,8 @@ class Noise:
     Attributes
     ----------
     kind : str
-        A name in :data:`CHANNELS`: ``"depolarizing"`` (ρ → (1−p)ρ + p/3 (XρX + YρY + ZρZ),
-        PennyLane's convention) or ``"amplitude_damping"`` (|1⟩ → |0⟩ with probability p).
+        A name in ``CHANNELS``: ``"depolarizing"`` (ρ → (1−p)ρ + p/3 (XρX + YρY + ZρZ),
+        PennyLane's convention) or ``"amplitude_damping"`` (``|1⟩`` → ``|0⟩`` with probability p).
     p : float
         Strength in [0, 1].
 

@@ -58,7 +58,8 @@ class AxisRotation(qml.operation.Operation):
     grad_recipe = ([[0.5, 1.0, math.pi / 2], [-0.5, 1.0, -math.pi / 2]], None)
 
     @staticmethod
-    def compute_matrix(theta, code):  # noqa: D102 - PennyLane's contract
+    def compute_matrix(theta, code):
+        """The 2×2 matrix exp(−iθP/2) = cos(θ/2)·I − i·sin(θ/2)·P for the axis P that ``code`` names."""
         # c·I − i·s·P with s = sin(θ/2), written with the three axis indicators.
         c, s = qml.math.cos(theta / 2), qml.math.sin(theta / 2)
         code = qml.math.round(code)
@@ -68,10 +69,12 @@ class AxisRotation(qml.operation.Operation):
         return qml.math.stack(rows, axis=-2)
 
     @staticmethod
-    def compute_decomposition(theta, code, wires):  # noqa: D102 - PennyLane's contract
+    def compute_decomposition(theta, code, wires):
+        """The same rotation as one ``qml.Rot`` (angles from ``rot_angles``), for devices without this op."""
         return [qml.Rot(*rot_angles(theta, qml.math.round(code)), wires=wires)]
 
-    def adjoint(self) -> "AxisRotation":
+    def adjoint(self) -> AxisRotation:
+        """The inverse rotation: the same axis, angle −θ."""
         return AxisRotation(-self.data[0], self.data[1], wires=self.wires)
 
 

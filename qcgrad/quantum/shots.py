@@ -1,6 +1,6 @@
 """Finite-shot measurement: sampled parameter-shift gradients and their shot-noise variance.
 
-A diagonal cost H = Σ_x h_x |x⟩⟨x| measured with N shots is estimated by the mean of h over
+A diagonal cost H = Σ_x h_x ``|x⟩⟨x|`` measured with N shots is estimated by the mean of h over
 N outcomes drawn from the circuit's probabilities p_x, so the estimate is unbiased with
 variance σ²/N, σ² = Σ p_x h_x² − (Σ p_x h_x)². The two-term parameter-shift estimate
 ĝ = (Ĉ₊ − Ĉ₋)/2 from independent shots then has
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..gradients import resolve_params
 from ..seeding import derive_seed
 
 
@@ -34,15 +35,35 @@ def check_shots(shots: int | None) -> int | None:
     return shots
 
 
-def generator_for(seed: int, params: torch.Tensor) -> torch.Generator:
-    """A CPU generator seeded by ``seed`` and the bytes of ``params``: the same parameters
-    get the same shots, whatever else was sampled before (reproducible, order-free)."""
-    digest = hashlib.blake2b(params.detach().cpu().contiguous().numpy().tobytes(), digest_size=8).hexdigest()
-    return torch.Generator().manual_seed(derive_seed("shots", seed, digest))
+def shifted_circuit_seeds(seed: int, params: torch.Tensor, indices: torch.Tensor) -> list[int]:
+    """One seed per shifted circuit of :func:`shift_rows` (same row order), from ``seed``, the
+    bytes of that sample's parameters, the partial's index and the shift's sign.
+
+    A circuit's shots then depend on nothing else: not on the other samples, the batch
+    split, the chunk size or the sample count (the first 40 samples of an 80-sample run
+    are a 40-sample run). Equal rows in one call are numbered by occurrence and draw
+    independent shots, so repeating one θ measures its shot noise.
+
+    Examples
+    --------
+    >>> p = torch.tensor([[0.1, 0.2], [0.3, 0.4]], dtype=torch.float64)
+    >>> seeds = shifted_circuit_seeds(0, p, torch.tensor([1]))
+    >>> len(seeds), seeds[1] == shifted_circuit_seeds(0, p[1:], torch.tensor([1]))[0]
+    (4, True)
+    """
+    rows = params.detach().cpu().to(torch.float64).contiguous().numpy()
+    digests: list[tuple[str, int]] = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        digest = hashlib.blake2b(row.tobytes(), digest_size=8).hexdigest()
+        seen[digest] = seen.get(digest, -1) + 1
+        digests.append((digest, seen[digest]))
+    return [derive_seed("shots", seed, digest, int(j), sign)
+            for j in indices.tolist() for sign in ("+", "-") for digest in digests]
 
 
 def sample_expectation(probs: torch.Tensor, diagonal: torch.Tensor, shots: int,
-                       generator: torch.Generator) -> torch.Tensor:
+                       generator: torch.Generator | list[int]) -> torch.Tensor:
     """Mean of ``diagonal`` over ``shots`` outcomes drawn from each row of ``probs``.
 
     Outcomes with equal eigenvalue are pooled (zz has 2 levels, the local cost n + 1), and
@@ -55,7 +76,9 @@ def sample_expectation(probs: torch.Tensor, diagonal: torch.Tensor, shots: int,
     diagonal : Tensor[2**n]
         The observable's eigenvalue per outcome.
     shots : int
-    generator : torch.Generator
+    generator : torch.Generator or list[int]
+        One generator for all rows, or one seed per row (each row's draws then depend on
+        its seed alone).
 
     Returns
     -------
@@ -71,9 +94,22 @@ def sample_expectation(probs: torch.Tensor, diagonal: torch.Tensor, shots: int,
     p = probs.detach().to(torch.float64).cpu().clamp_min(0.0)
     pooled = torch.zeros(p.shape[0], len(levels), dtype=torch.float64).index_add_(1, which, p)
     pooled = pooled / pooled.sum(1, keepdim=True)
-    left = torch.full((p.shape[0],), float(shots), dtype=torch.float64)
-    mass = torch.ones(p.shape[0], dtype=torch.float64)
-    total = torch.zeros(p.shape[0], dtype=torch.float64)
+    if isinstance(generator, torch.Generator):
+        total = _binomial_chain(pooled, levels, shots, generator)
+    else:
+        if len(generator) != p.shape[0]:
+            raise ValueError(f"{len(generator)} seeds for {p.shape[0]} rows of probabilities; pass one per row")
+        total = torch.cat([_binomial_chain(pooled[r: r + 1], levels, shots, torch.Generator().manual_seed(sd))
+                           for r, sd in enumerate(generator)]) if generator else torch.zeros(0, dtype=torch.float64)
+    return (total / shots).to(probs.device)
+
+
+def _binomial_chain(pooled: torch.Tensor, levels: torch.Tensor, shots: int,
+                    generator: torch.Generator) -> torch.Tensor:
+    """Σ_levels count × level per row, counts multinomial(shots, pooled row) by binomials."""
+    left = torch.full((pooled.shape[0],), float(shots), dtype=torch.float64)
+    mass = torch.ones(pooled.shape[0], dtype=torch.float64)
+    total = torch.zeros(pooled.shape[0], dtype=torch.float64)
     for j, level in enumerate(levels):
         if j == len(levels) - 1:
             counts = left
@@ -82,7 +118,7 @@ def sample_expectation(probs: torch.Tensor, diagonal: torch.Tensor, shots: int,
             counts = torch.binomial(left, q, generator=generator)
         total += counts * level
         left, mass = left - counts, mass - pooled[:, j]
-    return (total / shots).to(probs.device)
+    return total
 
 
 def shot_variance(probs: torch.Tensor, diagonal: torch.Tensor, shots: int) -> torch.Tensor:
@@ -123,10 +159,11 @@ def sampled_gradient(model, params: torch.Tensor, indices: torch.Tensor, shots: 
     """Finite-shot parameter-shift gradients ``[S, k]`` of a circuit model.
 
     ``model`` supplies ``probabilities(params) -> [B, 2**n]``, ``diagonal`` and ``shot_seed``;
-    shots are drawn by :func:`generator_for` (``shot_seed``, ``params``).
+    each shifted circuit draws its shots from its own seed (:func:`shifted_circuit_seeds`).
     """
     probs = model.probabilities(shift_rows(params, indices))
-    values = sample_expectation(probs, model.diagonal, shots, generator_for(model.shot_seed, params))
+    values = sample_expectation(probs, model.diagonal, shots,
+                                shifted_circuit_seeds(model.shot_seed, params, indices))
     return shift_difference(values, len(indices))
 
 
@@ -185,7 +222,9 @@ def decompose_variance(model, params: torch.Tensor, index: int, shots: int) -> S
     check_shots(shots)
     if shots is None:
         raise ValueError("shots=None has no shot noise; pass an int >= 1")
-    idx = torch.tensor([index])
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise TypeError(f"index={index!r} must be an int: the one partial derivative to decompose")
+    idx = resolve_params(model, index)  # refuses out-of-range and frozen indices, naming the range
     probs = model.probabilities(shift_rows(params, idx))
     exact = shift_difference(probs @ model.diagonal.to(probs), 1)[:, 0]
     var = shot_variance(probs, model.diagonal, shots).view(2, -1)
@@ -194,5 +233,5 @@ def decompose_variance(model, params: torch.Tensor, index: int, shots: int) -> S
                              measured=float(noisy.var()), shots=shots)
 
 
-__all__ = ["check_shots", "generator_for", "sample_expectation", "shot_variance", "shift_rows",
+__all__ = ["check_shots", "shifted_circuit_seeds", "sample_expectation", "shot_variance", "shift_rows",
            "shift_difference", "sampled_gradient", "ShotDecomposition", "decompose_variance"]

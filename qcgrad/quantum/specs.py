@@ -34,7 +34,8 @@ def parse_spec(spec: str, what: str, allowed: dict[str, tuple[str, ...]]) -> tup
     ('zz', {})
     """
     if not isinstance(spec, str):
-        raise TypeError(f"{what}={spec!r} must be a string 'name' or 'name:key=value,...' with name in {sorted(allowed)}")
+        raise TypeError(f"{what}={spec!r} must be a string 'name' or 'name:key=value,...' with name in "
+                        f"{sorted(allowed)}")
     name, _, rest = spec.partition(":")
     if name not in allowed:
         raise ValueError(f"{what}={spec!r} names {name!r}, which is not known; use one of {sorted(allowed)}")

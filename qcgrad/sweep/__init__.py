@@ -9,7 +9,7 @@ from .config import SweepConfig, load_config
 from .executors import Dask, Executor, ProcessPool, Serial, make_executor
 from .grid import Point, expand
 from .runner import SweepReport, load, run
-from .store import Store
+from .store import Store, StoreNotWritable, UnfinishedStore
 
-__all__ = ["run", "load", "load_config", "SweepConfig", "SweepReport", "Store", "Point", "expand",
-           "Executor", "Serial", "ProcessPool", "Dask", "make_executor"]
+__all__ = ["run", "load", "load_config", "SweepConfig", "SweepReport", "Store", "StoreNotWritable",
+           "UnfinishedStore", "Point", "expand", "Executor", "Serial", "ProcessPool", "Dask", "make_executor"]

@@ -6,8 +6,12 @@ Schema (every key other than those marked *required* is optional)::
     name = "mlp-depth"        # str; default: the file's stem
     seed = 0                  # int >= 0; each point's seed is derived from (seed, point key)
     n_samples = 200           # int >= 2, *required*
-    params = "first"          # "first" | "all" | int index | group name such as "layer:0"
+    params = "first"          # "first" | "all" | int index | group such as "layer:0" | a slice "0:8"
+                              # | a list of ints and group names: [0, 1, 5], ["layer:0", "layer:3"]
     chunk_size = 64           # int >= 1: samples per gradient call (memory, sample progress)
+    method = "sample"         # "sample" | "paths" | "auto" (Pauli-path propagation where it applies)
+    n_paths = 10000           # int >= 1: paths for path Monte Carlo (method "paths"/"auto")
+    theory = false            # true: each record carries qcgrad.theory.predict's value (or why not)
 
     [model]                   # *required*: the family and its fixed knobs
     family = "classical"      # "classical" | "quantum", *required*
@@ -23,6 +27,9 @@ Schema (every key other than those marked *required* is optional)::
     store = "results.sqlite"  # relative to the config file; `--store` overrides it
 
 The model's name (``architecture``/``ansatz``) may sit in ``[model]`` or vary in ``[grid]``.
+A grid has at most :data:`MAX_POINTS` points: every point is checked by building its model
+before any runs, so larger studies are split into several configs (``--extend`` adds them to
+one store).
 """
 from __future__ import annotations
 
@@ -30,28 +37,37 @@ import hashlib
 import inspect
 import json
 import math
-import tomllib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
+
+import tomllib
 
 from .. import classical, quantum
+from ..gradients import ParamSpec, parse_params
+from ..stats import METHODS
 from ..validation import check_int
 
 #: Top-level tables and, for the fixed-shape ones, their keys.
 SECTIONS = ("study", "model", "grid", "output")
-STUDY_KEYS = ("name", "seed", "n_samples", "params", "chunk_size")
+STUDY_KEYS = ("name", "seed", "n_samples", "params", "chunk_size", "method", "n_paths", "theory")
 OUTPUT_KEYS = ("store",)
 FAMILIES = ("classical", "quantum")
 #: The knob that names the model, per family.
 NAME_KEY = {"classical": "architecture", "quantum": "ansatz"}
+#: Largest grid a config may have (points are validated one by one before any runs).
+MAX_POINTS = 20_000
+#: Study keys left out of :meth:`SweepConfig.to_dict` at their defaults, so that the
+#: fingerprints of configs written before these keys existed do not change.
+OPTIONAL_STUDY = {"method": "sample", "n_paths": None, "theory": False}
 
 
 @dataclass(frozen=True)
 class SweepConfig:
     """A validated study: what to build, which grid to scan, how many samples, where to write.
 
-    Build one with :func:`load_config`; :func:`qcgrad.sweep.grid.expand` turns it into points.
+    Build one with :func:`load_config`; :func:`qcgrad.sweep.expand` turns it into points.
     """
 
     name: str
@@ -60,14 +76,18 @@ class SweepConfig:
     fixed: dict[str, Any]
     grid: dict[str, list[Any]]
     seed: int = 0
-    params: str | int = "first"
+    params: str | int | list[int | str] = "first"
     chunk_size: int | None = None
+    method: str = "sample"
+    n_paths: int | None = None
+    theory: bool = False
     store: Path | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The study as plain data, without the store location (it does not change results)."""
         study = {"name": self.name, "seed": self.seed, "n_samples": self.n_samples,
                  "params": self.params, "chunk_size": self.chunk_size}
+        study |= {k: getattr(self, k) for k, default in OPTIONAL_STUDY.items() if getattr(self, k) != default}
         return {"study": study, "model": {"family": self.family, **self.fixed}, "grid": self.grid}
 
     @property
@@ -101,7 +121,7 @@ def _registries(family: str) -> dict[str, Mapping[str, Any]]:
     if family == "classical":
         return {"architecture": classical.ARCHITECTURES, "activation": classical.ACTIVATIONS,
                 "init": classical.INITS}
-    named = {"ansatz": quantum.ANSATZE, "cost": quantum.COSTS}
+    named: dict[str, Mapping[str, Any]] = {"ansatz": quantum.ANSATZE, "cost": quantum.COSTS}
     if hasattr(quantum, "INITS"):
         named["init"] = quantum.INITS
     return named
@@ -111,7 +131,7 @@ def _check_value(family: str, key: str, knob: str, value: Any) -> None:
     """One knob value: a scalar, and a registered name where the knob takes one.
 
     Values only the builder can judge (sizes, an installed ``device``) are checked by building
-    every point (:func:`qcgrad.sweep.grid.expand`).
+    every point (:func:`qcgrad.sweep.expand`).
     """
     if not isinstance(value, (bool, int, float, str)):
         raise _fail(key, value, "knob values must be a number, a string or a boolean")
@@ -122,6 +142,39 @@ def _check_value(family: str, key: str, knob: str, value: Any) -> None:
     name = value.partition(":")[0] if knob in ("cost", "init") and isinstance(value, str) else value
     if registry is not None and name not in registry:
         raise _fail(key, value, f"use one of: {', '.join(sorted(registry)) or '(none registered yet)'}")
+
+
+def params_spec(params: str | int | Sequence[int | str]) -> ParamSpec:
+    """The spec :func:`qcgrad.resolve_params` takes for a config's ``params`` (text is parsed).
+
+    Examples
+    --------
+    >>> params_spec("0:4"), params_spec("layer:0"), params_spec([0, "layer:1"])
+    (slice(0, 4, None), 'layer:0', [0, 'layer:1'])
+    """
+    return parse_params(params) if isinstance(params, str) else params
+
+
+def _check_params(params: Any) -> str | int | list[int | str]:
+    allowed = ("use 'first', 'all', an int index, a group name, a slice such as '0:8', or a non-empty "
+               "array of int indices and group names")
+    items = params if isinstance(params, list) else [params]
+    if not items or any(isinstance(x, bool) or not isinstance(x, (str, int)) for x in items):
+        raise _fail("study.params", params, allowed)
+    if isinstance(params, str):
+        try:
+            parse_params(params)
+        except ValueError as err:
+            raise _fail("study.params", params, f"{allowed} ({err})") from None
+    return params
+
+
+def _check_grid_size(grid: dict[str, list[Any]]) -> None:
+    n = math.prod(len(values) for values in grid.values())
+    if n > MAX_POINTS:
+        sizes = " × ".join(f"{len(v)} {k}" for k, v in grid.items())
+        raise ValueError(f"the grid has {n:,} points ({sizes}); a config may have at most {MAX_POINTS:,}: "
+                         "split the study into several configs and add them to one store with --extend")
 
 
 def builder(family: str, name: str) -> Callable[..., Any]:
@@ -202,12 +255,19 @@ def parse_config(data: Mapping[str, Any], default_name: str = "study", base: Pat
         raise ValueError("study.n_samples is missing; it must be an int ≥ 2")
     n_samples = _check_int("study.n_samples", study["n_samples"], 2)
     seed = _check_int("study.seed", study.get("seed", 0), 0)
-    params = study.get("params", "first")
-    if isinstance(params, bool) or not isinstance(params, (str, int)):
-        raise _fail("study.params", params, "use 'first', 'all', an int index or a group name")
+    params = _check_params(study.get("params", "first"))
     chunk_size = study.get("chunk_size")
     if chunk_size is not None:
         _check_int("study.chunk_size", chunk_size, 1)
+    method = study.get("method", "sample")
+    if method not in METHODS:
+        raise _fail("study.method", method, f"use one of: {', '.join(METHODS)}")
+    n_paths = study.get("n_paths")
+    if n_paths is not None:
+        _check_int("study.n_paths", n_paths, 1)
+    theory = study.get("theory", False)
+    if not isinstance(theory, bool):
+        raise _fail("study.theory", theory, "use true or false")
 
     family = model.pop("family", None)
     if family not in FAMILIES:
@@ -215,6 +275,7 @@ def parse_config(data: Mapping[str, Any], default_name: str = "study", base: Pat
     for knob, value in model.items():
         _check_value(family, f"model.{knob}", knob, value)
     grid = _check_grid(family, grid, model)
+    _check_grid_size(grid)
     name_key = NAME_KEY[family]
     other = NAME_KEY["quantum" if family == "classical" else "classical"]
     if other in model or other in grid:
@@ -228,7 +289,8 @@ def parse_config(data: Mapping[str, Any], default_name: str = "study", base: Pat
             raise _fail("output.store", store, "it must be a file path string")
         store = (base or Path.cwd()) / store
     return SweepConfig(name=name, family=family, n_samples=n_samples, fixed=model, grid=grid,
-                       seed=seed, params=params, chunk_size=chunk_size, store=store)
+                       seed=seed, params=params, chunk_size=chunk_size, method=method, n_paths=n_paths,
+                       theory=theory, store=store)
 
 
 def load_config(source: str | Path | Mapping[str, Any]) -> SweepConfig:

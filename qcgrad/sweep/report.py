@@ -1,7 +1,8 @@
 """The table printed at the end of a sweep: one line per point of the study."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def _cell(value: Any) -> str:
@@ -44,4 +45,5 @@ def summary_table(records: Sequence[dict[str, Any]]) -> str:
         rows.append(row + [_cell(r["error"])] if errors else row)
     header += ["error"] if errors else []
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header] + rows)
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header] + rows]
+    return "\n".join(lines)

@@ -14,7 +14,7 @@ def test_vmap_gradients_equal_a_per_sample_loop():
     net = _net()
     theta = net.sample_params(torch.Generator().manual_seed(0), 6)
     batched = net.grad(theta)
-    for row, g in zip(theta, batched):
+    for row, g in zip(theta, batched, strict=True):
         p = row.clone().requires_grad_(True)
         (loop,) = torch.autograd.grad(net.cost(p[None]).sum(), p)
         torch.testing.assert_close(g, loop, rtol=1e-12, atol=1e-14)

@@ -32,7 +32,7 @@ def test_tower_gradient_is_the_product_of_derivatives(activation):
     net = tower(depth=depth, activation=activation, x=x)
     theta = net.sample_params(torch.Generator().manual_seed(1), 6)
     grads = net.grad(theta)[:, 0]
-    for w, g in zip(theta[:, 0].tolist(), grads.tolist()):
+    for w, g in zip(theta[:, 0].tolist(), grads.tolist(), strict=True):
         z, expected = w * x, x
         for _ in range(depth):
             expected *= DERIVATIVES[activation](z)
@@ -65,7 +65,7 @@ def test_mlp_layout_and_description():
 def test_mlp_cost_matches_a_plain_torch_forward():
     net = mlp(depth=3, width=4, activation="sigmoid", batch_size=5)
     theta = net.sample_params(torch.Generator().manual_seed(0), 2)
-    for row, cost in zip(theta, net.cost(theta)):
+    for row, cost in zip(theta, net.cost(theta), strict=True):
         p = net.unflatten(row)
         h = net.inputs
         for k in range(3):

@@ -55,7 +55,7 @@ def test_batchnorm_under_vmap_equals_a_per_sample_loop():
     net = resnet(depth=2, width=4, kind="conv", batchnorm=True, length=5, batch_size=3)
     theta = net.sample_params(torch.Generator().manual_seed(3), 4)
     batched = net.grad(theta)
-    for row, g in zip(theta, batched):
+    for row, g in zip(theta, batched, strict=True):
         p = row.clone().requires_grad_(True)
         (loop,) = torch.autograd.grad(net.sample_cost(p), p)
         torch.testing.assert_close(g, loop, rtol=1e-12, atol=1e-14)

@@ -39,10 +39,10 @@ def test_block_matches_a_reference_built_from_torch_nn(norm):
     for k in range(2):
         pre = f"layers.{k}."
 
-        def ln(t, i):
+        def ln(t, i, pre=pre):
             return F.layer_norm(t, (8,), p[pre + f"norm{i}.weight"], p[pre + f"norm{i}.bias"], 1e-5)
 
-        def mlp(t):
+        def mlp(t, pre=pre):
             return F.linear(torch.tanh(F.linear(t, p[pre + "up.weight"], p[pre + "up.bias"])),
                             p[pre + "down.weight"], p[pre + "down.bias"])
 

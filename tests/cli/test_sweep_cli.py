@@ -150,7 +150,6 @@ def _store_file(kind: str, good: Path, folder: Path) -> Path:
 
 @pytest.mark.parametrize("kind, message", [
     ("truncated", "not a usable qcgrad results store"),
-    ("empty", "the file is empty"),
     ("text", "not an SQLite database"),
     ("foreign", "it has tables ['results']"),
 ])
@@ -185,3 +184,70 @@ def test_invalid_toml_exits_2(tmp_path, capsys):
     path.write_text("[study\nn_samples = 4\n")
     assert main(["sweep", str(path), "--store", str(tmp_path / "r.sqlite")]) == 2
     assert "is not valid TOML" in capsys.readouterr().err
+
+
+def test_an_empty_file_as_store_is_completed(finished, tmp_path):
+    # A 0-byte file is what a sweep killed while creating its store used to leave.
+    config, _ = finished
+    path = tmp_path / "store.sqlite"
+    path.write_bytes(b"")
+    assert main(["sweep", str(config), "--store", str(path), "--quiet"]) == 0
+    assert len(snapshot(path)) == 3 + 1  # three points and the config
+
+
+def test_csv_into_a_missing_folder_is_refused_before_running(finished, tmp_path, capsys):
+    config, _ = finished
+    argv = ["sweep", str(config), "--store", str(tmp_path / "r.sqlite"), "--csv", str(tmp_path / "no" / "r.csv")]
+    assert main(argv) == 2
+    assert "folder" in (err := capsys.readouterr().err) and "does not exist; nothing was run" in err
+    assert not (tmp_path / "r.sqlite").exists()
+
+
+def test_a_failed_csv_export_says_the_points_are_stored(finished, tmp_path, capsys):
+    config, _ = finished
+    store = tmp_path / "r.sqlite"
+    assert main(["sweep", str(config), "--store", str(store), "--quiet", "--csv", str(tmp_path)]) == 2  # a folder
+    assert f"the points are stored in {str(store)!r}, but the CSV export failed" in capsys.readouterr().err
+    assert len(snapshot(store)) == 3 + 1
+
+
+def test_a_store_below_a_file_names_the_file(finished, tmp_path, capsys):
+    config, _ = finished
+    (tmp_path / "plain").write_text("x")
+    assert main(["sweep", str(config), "--store", str(tmp_path / "plain" / "r.sqlite"), "--quiet"]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+def test_paths_method_and_theory_records_match_the_tensor_product_closed_form(tmp_path):
+    # Cerezo 2021, local cost: Var[∂C/∂θ₁] = 1/(8n²) exactly; Pauli paths compute it exactly and
+    # the theory module predicts it, so both must equal the closed form to rounding.
+    config = changed(QUANTUM, study={"method": "paths", "theory": True, "params": [0]})
+    path, store = tmp_path / "paths.toml", tmp_path / "paths.sqlite"
+    path.write_text(toml(config))
+    assert main(["sweep", str(path), "--store", str(store), "--quiet", "--csv", str(tmp_path / "r.csv")]) == 0
+    rows = list(csv.DictReader((tmp_path / "r.csv").open()))
+    assert [float(r["predicted"]) * 8 * int(r["n_qubits"]) ** 2 for r in rows] == pytest.approx([1, 1], abs=1e-12)
+    from qcgrad.sweep import load
+
+    with load(store) as results:
+        records = results.records("done")
+        assert len(records) == 2
+        for r in records:
+            exact = 1 / (8 * r["knobs"]["n_qubits"] ** 2)
+            assert r["method"] == "paths" and r["params"] == [0]
+            assert abs(r["variance"] - exact) < 1e-12 and r["ci"] == (r["variance"], r["variance"])
+            assert abs(r["prediction"]["variance"] - exact) < 1e-12 and "Cerezo" in r["prediction"]["reference"]
+            with pytest.raises(KeyError, match="no finished point"):  # nothing sampled, nothing stored
+                results.gradients(r["point_id"])
+
+
+def test_theory_that_does_not_apply_is_recorded_as_refused(tmp_path):
+    config = changed(QUANTUM, model={"shots": 50}, study={"theory": True})
+    path, store = tmp_path / "shots.toml", tmp_path / "shots.sqlite"
+    path.write_text(toml(config))
+    assert main(["sweep", str(path), "--store", str(store), "--quiet"]) == 0
+    from qcgrad.sweep import load
+
+    with load(store) as results:
+        predictions = [r["prediction"] for r in results.records("done")]
+    assert len(predictions) == 2 and all("shots" in p["refused"] for p in predictions)

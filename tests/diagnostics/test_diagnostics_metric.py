@@ -1,10 +1,9 @@
 import math
 
 import torch
+from optim_toys import TorchCircuit, pennylane_metric_tensor, tfim
 
 import qcgrad as qg
-
-from optim_toys import TorchCircuit, pennylane_metric_tensor, tfim
 from qcgrad.diagnostics import metric_spectrum
 
 

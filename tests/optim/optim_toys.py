@@ -75,7 +75,7 @@ class TorchCircuit(Model):
         self.n_qubits, self.layout, self.h, self.entangle = n_qubits, layout, hamiltonian, entangle
         sizes = [len(layer) for layer in layout]
         starts = [sum(sizes[:k]) for k in range(len(sizes))]
-        self.param_groups = {f"layer:{k}": slice(s, s + m) for k, (s, m) in enumerate(zip(starts, sizes))}
+        self.param_groups = {f"layer:{k}": slice(s, s + m) for k, (s, m) in enumerate(zip(starts, sizes, strict=True))}
         self.n_params = sum(sizes)
         bits = torch.arange(2**n_qubits)[:, None] >> torch.arange(n_qubits - 1, -1, -1) & 1
         self.cz = torch.prod(1 - 2 * (bits[:, :-1] * bits[:, 1:]), dim=1).to(torch.complex128)

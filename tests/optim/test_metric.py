@@ -2,9 +2,17 @@ import numpy as np
 import pennylane as qml
 import pytest
 import torch
-
 from optim_toys import LinearGaussian, Quadratic, TorchCircuit, tfim
-from qcgrad.optim.metric import fisher_metric, fubini_study_metric, row_jacobian
+
+import qcgrad as qg
+from qcgrad.optim.metric import (
+    fisher_metric,
+    fubini_study_metric,
+    mixed_state_metric,
+    qng_metric,
+    row_jacobian,
+    state_jacobian,
+)
 
 LAYOUT = [[("RX", 0), ("RY", 1)], [("RY", 0), ("RX", 1)], [("RY", 0), ("RY", 1)]]
 
@@ -80,3 +88,83 @@ def test_metric_errors_name_what_is_missing():
         fisher_metric(quad, torch.zeros(1, 3))
     with pytest.raises(ValueError, match="block-diag"):
         fubini_study_metric(TorchCircuit(2, LAYOUT, tfim(2)), torch.zeros(1, 6), "kfac")
+
+
+def _pennylane_metric(qc, theta_row: torch.Tensor, approx: str | None) -> torch.Tensor:
+    """``qml.metric_tensor`` of a qcgrad circuit's own qfunc on default.qubit (wire n: auxiliary)."""
+    dev = qml.device("default.qubit", wires=qc.n_qubits + 1)
+
+    @qml.qnode(dev, interface="torch")
+    def node(p):
+        qc.ansatz.qfunc(p, qc.wires, qc.ansatz.fixed_layers or qc.n_layers)
+        return qml.expval(qml.PauliZ(0))
+    return qml.metric_tensor(node, approx=approx)(theta_row.clone().requires_grad_(True)).detach()
+
+
+@pytest.mark.parametrize("ansatz,n,layers,approx", [
+    ("hardware_efficient", 3, 2, "full"), ("hardware_efficient", 3, 2, "block-diag"),
+    ("hardware_efficient", 3, 2, "diag"), ("strongly_entangling", 2, 2, "block-diag"),
+])
+def test_engine_circuit_metric_matches_pennylane(ansatz, n, layers, approx):
+    # the engine's shifted-state Jacobian and the parametrized-layer blocks against PennyLane's own
+    # metric_tensor (Hadamard tests with an auxiliary wire for the full metric)
+    qc = qg.quantum.circuit(ansatz, n_qubits=n, n_layers=layers, cost="tfim")
+    theta = qc.sample_params(torch.Generator().manual_seed(4), 2)
+    ours = fubini_study_metric(qc, theta, approx)
+    for row in range(2):
+        ref = _pennylane_metric(qc, theta[row], None if approx == "full" else approx)
+        assert torch.allclose(ours[row], ref, rtol=0, atol=1e-10)
+
+
+def test_state_jacobian_by_shifts_equals_finite_differences():
+    # central differences of the engine's state, O(h²) = 1e-10 truncation at h = 1e-5 plus
+    # 1e-16/h = 1e-11 rounding: 1e-8 is loose enough and still fails for a wrong column
+    qc = qg.quantum.circuit("hardware_efficient", n_qubits=2, n_layers=2, cost="tfim")
+    theta = qc.sample_params(torch.Generator().manual_seed(5), 2)
+    _, jac = state_jacobian(qc, theta)
+    h = 1e-5
+    for k in range(qc.n_params):
+        e = torch.zeros(qc.n_params, dtype=torch.float64)
+        e[k] = h
+        fd = (qc.state(theta + e) - qc.state(theta - e)) / (2 * h)
+        assert torch.allclose(jac[:, :, k], fd, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.1, 0.5, 0.75])
+def test_mixed_state_metric_under_depolarizing_noise_is_r_squared_over_four(p):
+    # RX(θ)|0⟩ then depolarizing p: Bloch vector of length r = 1 − 4p/3 rotated about x, orthogonal to
+    # it; the qubit QFI |∂r|² + (r·∂r)²/(1 − r²) (Liu et al. 2020, J. Phys. A 53, 023001, qubit case)
+    # is r², so ¼ QFI = r²/4
+    qc = qg.quantum.circuit("tensor_product", n_qubits=1, cost="local", noise=f"depolarizing:{p}")
+    g = mixed_state_metric(qc, torch.tensor([[0.3], [2.1]], dtype=torch.float64))
+    assert torch.allclose(g, torch.full_like(g, (1 - 4 * p / 3) ** 2 / 4), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("gamma", [0.2, 0.6])
+def test_mixed_state_metric_under_amplitude_damping_matches_the_bloch_formula(gamma):
+    # RX(θ)|0⟩ then amplitude damping γ: r = (0, −√(1−γ) sin θ, γ + (1−γ) cos θ), not orthogonal to
+    # ∂r, so both terms of the qubit QFI |∂r|² + (r·∂r)²/(1 − |r|²) count
+    qc = qg.quantum.circuit("tensor_product", n_qubits=1, cost="local", noise=f"amplitude_damping:{gamma}")
+    theta = torch.tensor([0.4, 1.3, 2.8], dtype=torch.float64)
+    r = torch.stack([-(1 - gamma) ** 0.5 * torch.sin(theta), gamma + (1 - gamma) * torch.cos(theta)])
+    dr = torch.stack([-(1 - gamma) ** 0.5 * torch.cos(theta), -(1 - gamma) * torch.sin(theta)])
+    qfi = (dr**2).sum(0) + (r * dr).sum(0) ** 2 / (1 - (r**2).sum(0))
+    g = mixed_state_metric(qc, theta[:, None])
+    assert torch.allclose(g[:, 0, 0], qfi / 4, rtol=0, atol=1e-12)
+
+
+def test_mixed_state_metric_of_a_pure_state_is_pennylanes_fubini_study_metric():
+    noiseless = qg.quantum.circuit("hardware_efficient", n_qubits=2, n_layers=2, cost="tfim", noise="depolarizing:0")
+    theta = noiseless.sample_params(torch.Generator().manual_seed(6), 1)
+    ref = _pennylane_metric(noiseless, theta[0], None)
+    assert torch.allclose(mixed_state_metric(noiseless, theta)[0], ref, rtol=0, atol=1e-10)
+
+
+def test_noisy_circuit_never_gets_the_noiseless_metric():
+    noisy = qg.quantum.circuit("tensor_product", n_qubits=1, cost="local", noise="depolarizing:0.3")
+    theta = torch.zeros(1, 1, dtype=torch.float64)
+    with pytest.raises(ValueError, match="mixed_state_metric"):
+        fubini_study_metric(noisy, theta)
+    assert qng_metric(noisy, theta, "full").item() == pytest.approx(0.6**2 / 4, abs=1e-12)
+    with pytest.raises(TypeError, match="noise"):
+        mixed_state_metric(qg.quantum.circuit("tensor_product", n_qubits=1, cost="local"), theta)

@@ -1,8 +1,8 @@
 import pytest
 import torch
+from optim_toys import LinearGaussian, Quadratic, TorchCircuit, tfim
 
 import qcgrad as qg
-from optim_toys import LinearGaussian, Quadratic, TorchCircuit, tfim
 from qcgrad.optim import OPTIMIZERS, train
 from qcgrad.optim.optimizers import ELEMENTWISE
 from qcgrad.optim.train import _finite_rows
@@ -127,3 +127,38 @@ def test_finite_rows_trusts_the_norm_only_when_it_is_finite():
     norm = torch.linalg.vector_norm(grad, dim=1)
     assert not torch.isfinite(norm[0])
     assert _finite_rows(grad, norm).tolist() == [True, False, True]
+
+
+def test_adam_run_that_skipped_steps_takes_a_full_first_step():
+    # run 0 overflows float16 for 6 steps (see the test above) and skips them; its first real step
+    # must be Adam's first step, −lr·g/(|g| + ε) = −lr for g = c²θ = 100, not one bias-corrected
+    # for 7 steps (−0.506·lr: m = 0.1g, v = 0.001g² divided by 1 − 0.9⁷ and 1 − 0.999⁷)
+    model = Quadratic(torch.tensor([1.0], dtype=torch.float64))
+    init = torch.tensor([[100.0, 0.0], [0.01, 0.0]])
+    res = train(model, "adam", steps=7, n_runs=2, init=init, dtype=torch.float16, loss_scale="dynamic", lr=0.01)
+    assert res.skipped[:, 0].tolist() == [True] * 6 + [False]
+    # float32 spacing at 100 is 7.6e-6; the wrong bias correction is off by 4.9e-3
+    assert res.params[0, 0].item() == pytest.approx(100.0 - 0.01, abs=2e-5)
+
+
+def test_qng_metric_approximation_is_a_train_argument_and_recorded():
+    model = qg.quantum.circuit("hardware_efficient", n_qubits=2, n_layers=2, cost="tfim")
+    default = train(model, "qng", steps=3, n_runs=2, seed=0, lr=0.1)
+    full = train(model, "qng", steps=3, n_runs=2, seed=0, lr=0.1, approx="full")
+    same = train(model, "qng", steps=3, n_runs=2, seed=0, lr=0.1, optimizer_options={"approx": "full"})
+    assert default.config["optimizer_options"] == {"approx": "block-diag"}
+    assert full.config["optimizer_options"] == {"approx": "full"}
+    assert torch.equal(full.params, same.params) and not torch.equal(full.params, default.params)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"optimizer": "adam", "approx": "full"}, "qng.* only"),
+    ({"optimizer": "qng", "approx": "full", "optimizer_options": {"approx": "diag"}}, "contradicts"),
+    ({"optimizer": "qng", "approx": "kfac"}, "block-diag"),
+    ({"optimizer": "adam", "optimizer_options": {"momentum": 0.9}}, "betas"),
+    ({"optimizer": "sgd", "schedule": "cosine", "schedule_options": {"gamma": 0.5}}, "eta_min"),
+])
+def test_train_options_errors_name_what_is_allowed(kwargs, match):
+    model = qg.quantum.circuit("tensor_product", n_qubits=2, cost="local")
+    with pytest.raises(ValueError, match=match):
+        train(model, steps=1, n_runs=1, **kwargs)

@@ -8,8 +8,8 @@ import torch
 
 from qcgrad.quantum import circuit
 from qcgrad.quantum.ansatze import ANSATZ_SPECS, PAULI_CODES, TOPOLOGIES
-from qcgrad.quantum.ops import AxisRotation, rot_angles
 from qcgrad.quantum.costs import make_cost
+from qcgrad.quantum.ops import AxisRotation, rot_angles
 
 COSTS = ["zz", "global", "local", "tfim:h=0.7", "heisenberg"]
 N, S = 3, 2
@@ -165,7 +165,7 @@ def test_random_pauli_sampling():
     qc = circuit("random_pauli", n_qubits=3, n_layers=5)
     p = qc.sample_params(torch.Generator().manual_seed(0), 50)
     angles, codes = p[:, :15], p[:, 15:]
-    assert 0 <= angles.min() and angles.max() < 2 * math.pi
+    assert angles.min() >= 0 and angles.max() < 2 * math.pi
     assert set(codes.unique().tolist()) == {0.0, 1.0, 2.0}
     assert qc.frozen == ("gates",) and qc.param_groups["gates"] == slice(15, 30)
 
@@ -184,7 +184,7 @@ def test_identity_block_mirrors_structure_too():
     (dict(ansatz="alternating_layered", block_size=6), "block_size"),
     (dict(ansatz="hva", block_size=4), "block_size"),
     (dict(ansatz="hardware_efficient", n_layers=3, init="identity_block"), "even n_layers"),
-    (dict(ansatz="tensor_product", n_layers=2, init="identity_block"), "even n_layers"),
+    (dict(ansatz="tensor_product", n_layers=2, init="identity_block"), "fixed depth of 1 layer"),
     (dict(ansatz="hardware_efficient", init="gaussian"), "init"),
 ])
 def test_bad_options_name_the_allowed_values(kwargs, match):

@@ -87,3 +87,36 @@ def test_bad_costs_are_refused_with_the_allowed_values(spec, n, match):
 
 def test_cost_spec_is_recorded():
     assert circuit("hva", n_qubits=3, cost="tfim:h=0.5").describe()["cost"] == "tfim:h=0.5"
+
+
+def test_integer_diagonals_are_int8_and_built_without_a_2n_index_array(monkeypatch):
+    # #15.6: an int64 arange(2**n) took 6.4 GB at n = 28. Any arange of 2^n entries fails here.
+    n = 12
+    real_arange = torch.arange
+
+    def small_arange(*args, **kwargs):
+        out = real_arange(*args, **kwargs)
+        assert out.numel() < 1 << n, "2^n index array built"
+        return out
+
+    monkeypatch.setattr(torch, "arange", small_arange)
+    for cost in (make_cost("zz"), make_cost("global"), make_cost("local")):
+        d = cost.diagonal(n)
+        assert d.numel() == 1 << n
+    assert make_cost("zz").diagonal(n).dtype == torch.int8
+    assert make_cost("global").diagonal(n).dtype == torch.int8
+
+
+@pytest.mark.parametrize("spec", ["zz", "global", "local", "tfim"])
+def test_diagonal_of_100_qubits_is_refused_with_the_numbers(spec):
+    # Not an OverflowError from a 2^100 allocation: a ValueError naming the size and the way out.
+    with pytest.raises(ValueError, match=r"100 qubits needs 2\^100 x 8 bytes.*available"):
+        make_cost(spec).engine_observable(100)
+
+
+def test_a_100_qubit_model_refuses_its_gradient_before_allocating():
+    # lightcone=False: the full state vector, which cannot fit (with "auto" the one-layer ZZ cost
+    # runs on its light cone of a few qubits instead).
+    qc = circuit("random_pauli", n_qubits=100, cost="zz", lightcone=False)
+    with pytest.raises(ValueError, match=r"adjoint pass on 100 qubits needs .* GiB.*max_memory="):
+        qc.grad(qc.sample_params(torch.Generator().manual_seed(0), 2))

@@ -4,7 +4,6 @@ import math
 import pennylane as qml
 import pytest
 import torch
-
 from same_name_gates import same_name_gates, same_name_reference
 
 from qcgrad.quantum import circuit, density, engine

@@ -5,7 +5,6 @@ import weakref
 import pennylane as qml
 import pytest
 import torch
-
 from same_name_gates import same_name_gates, same_name_reference
 
 from qcgrad.quantum import engine, ops
@@ -143,7 +142,7 @@ def _random_pauli_sum(seed, wires, n_terms=8):
     coeffs, words = [0.7], [qml.Identity(wires[0])]
     for _ in range(n_terms):
         letters = torch.randint(0, 4, (len(wires),), generator=gen).tolist()
-        factors = [(qml.Identity, qml.X, qml.Y, qml.Z)[k](w) for k, w in zip(letters, wires)]
+        factors = [(qml.Identity, qml.X, qml.Y, qml.Z)[k](w) for k, w in zip(letters, wires, strict=True)]
         word = factors[0]
         for f in factors[1:]:
             word = word @ f
@@ -153,12 +152,12 @@ def _random_pauli_sum(seed, wires, n_terms=8):
 
 
 def _tfim(wires, h):
-    return (qml.sum(*[qml.Z(a) @ qml.Z(b) for a, b in zip(wires[:-1], wires[1:])])
+    return (qml.sum(*[qml.Z(a) @ qml.Z(b) for a, b in zip(wires[:-1], wires[1:], strict=True)])
             + h * qml.sum(*[qml.X(w) for w in wires]))
 
 
 def _heisenberg(wires):
-    return qml.sum(*[p(a) @ p(b) for a, b in zip(wires[:-1], wires[1:]) for p in (qml.X, qml.Y, qml.Z)])
+    return qml.sum(*[p(a) @ p(b) for a, b in zip(wires[:-1], wires[1:], strict=True) for p in (qml.X, qml.Y, qml.Z)])
 
 
 def _reference_hamiltonian(row, hamiltonian):
@@ -221,7 +220,7 @@ def _layered(params, wires, n_layers=3):
         for q, w in enumerate(wires):
             i = 3 * (layer * n + q)
             qml.Rot(params[..., i], params[..., i + 1], params[..., i + 2], wires=w)
-        for a, b in zip(wires[:-1], wires[1:]):
+        for a, b in zip(wires[:-1], wires[1:], strict=True):
             qml.CZ(wires=[a, b])
         qml.CNOT(wires=[wires[-1], wires[0]])
 
@@ -282,3 +281,30 @@ def test_block_width_follows_device_and_state_size():
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert [engine.block_wires(n, cpu) for n in (2, 5, 6, 8, 9, 20)] == [1, 1, 2, 2, 3, 3]
     assert engine.block_wires(2, cuda) == engine.block_wires(24, cuda) == engine.BLOCK_WIRES
+
+
+def test_chunk_size_refuses_a_sample_over_the_budget_with_the_numbers():
+    # #15.6: it returned 1 even when one state exceeded max_memory. 2^16 complex128 amplitudes
+    # x 6 states = 6 MiB per adjoint sample; a 1 MiB budget must be refused, a 6 MiB one fits 1.
+    with pytest.raises(ValueError, match=r"adjoint pass on 16 qubits needs 0.00586 GiB .*max_memory=1048576"):
+        engine.chunk_size(16, "adjoint", max_memory=2**20)
+    assert engine.chunk_size(16, "adjoint", max_memory=6 * 2**20) == 1
+    assert engine.chunk_size(16, "adjoint", dtype=torch.complex64, max_memory=6 * 2**20) == 2
+
+
+def test_chunk_size_at_100_qubits_is_a_value_error_not_an_overflow():
+    with pytest.raises(ValueError, match=r"2\^100 complex64 amplitudes.*use fewer qubits"):
+        engine.chunk_size(100, "forward", dtype=torch.complex64)
+
+
+def test_adjoint_gradient_pulls_back_without_torch_symbolic_shapes():
+    # The first all-partials call took 0.6-1.1 s, 0.5 s of it torch importing sympy on its first
+    # autograd.grad with grad_outputs. The engine pulls back by closed forms / real scalars.
+    import subprocess
+
+    code = ("import sys, torch, qcgrad as qg\n"
+            "m = qg.quantum.circuit('random_pauli', 3, 2)\n"
+            "m.grad(m.sample_params(torch.Generator().manual_seed(0), 2))\n"
+            "print('torch.fx.experimental.symbolic_shapes' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split()[-1] == "False"

@@ -8,7 +8,8 @@ from qcgrad.quantum.layerwise import layerwise_train
 
 
 def _model(**kw):
-    return circuit("hardware_efficient", **{"n_qubits": 3, "n_layers": 4, "cost": "tfim", "init": "identity_block", **kw})
+    knobs = {"n_qubits": 3, "n_layers": 4, "cost": "tfim", "init": "identity_block", **kw}
+    return circuit("hardware_efficient", **knobs)
 
 
 def test_stages_grow_and_untrained_layers_stay_at_zero():
@@ -55,3 +56,12 @@ def test_frozen_structure_of_random_pauli_is_kept():
 def test_bad_arguments_are_refused(kwargs, match):
     with pytest.raises(ValueError, match=match):
         layerwise_train(_model(), "adam", **kwargs)
+
+
+def test_models_whose_zero_layers_block_the_gradient_are_refused():
+    # An MLP with layers 1.. at zero weights passes no gradient to layer 0: stage 0 would be a no-op.
+    from qcgrad.classical import mlp
+
+    net = mlp(depth=3, width=4)
+    with pytest.raises(ValueError, match="does not apply to 'mlp'.*exactly 0"):
+        layerwise_train(net, "adam", steps_per_stage=2, n_runs=2)

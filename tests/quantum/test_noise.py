@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from qcgrad.quantum import circuit, noise
-from qcgrad.quantum.circuit import CircuitModel
+from qcgrad.quantum.circuits import CircuitModel
 from qcgrad.quantum.costs import ZZ
 
 
@@ -71,3 +71,11 @@ def test_full_depolarizing_gives_the_maximally_mixed_cost():
     qc = circuit("tensor_product", 3, cost="local", noise="depolarizing:0.75")
     assert torch.allclose(qc.cost(torch.rand(5, 3, dtype=torch.float64)), torch.full((5,), 0.5, dtype=torch.float64))
     assert qc.describe()["noise"] == "depolarizing:0.75"
+
+
+@pytest.mark.parametrize("device", ["default.qubit", "lightning.qubit"])
+def test_noise_on_a_pure_state_simulator_names_the_devices_that_can(device):
+    # PennyLane itself fails only at run time ("DepolarizingChannel not supported"); the model
+    # refuses at construction and names default.mixed and the engine.
+    with pytest.raises(ValueError, match=rf"device='{device}' simulates pure states; use device='default.mixed'"):
+        circuit("random_pauli", n_qubits=2, n_layers=2, noise="depolarizing:0.1", device=device)

@@ -4,6 +4,7 @@ import math
 import pytest
 import torch
 
+from qcgrad.quantum import circuit
 from qcgrad.quantum.inits import SMALL_ANGLE_SIGMA, draw_angles, mirror_layers, parse_init
 
 S = 40_000
@@ -11,7 +12,7 @@ S = 40_000
 
 def test_uniform_covers_zero_to_two_pi_with_the_uniform_mean():
     a = draw_angles("uniform", torch.Generator().manual_seed(0), (S,))
-    assert 0 <= a.min() and a.max() < 2 * math.pi
+    assert a.min() >= 0 and a.max() < 2 * math.pi
     # mean of U[0, 2π) is π with SD π/√3; 5 SE of S draws: 5·(π/√3)/√S ≈ 0.045.
     assert abs(a.mean().item() - math.pi) < 5 * (math.pi / math.sqrt(3)) / math.sqrt(S)
 
@@ -44,3 +45,11 @@ def test_mirror_layers_copies_even_layers_into_odd_ones():
 def test_bad_init_specs_name_the_allowed_values(spec, match):
     with pytest.raises(ValueError, match=match):
         parse_init(spec)
+
+
+def test_identity_block_names_the_one_condition_that_fails():
+    # Two separate conditions, two separate messages: an odd depth, or an ansatz of fixed depth.
+    with pytest.raises(ValueError, match=r"n_layers=3 is odd; use an even n_layers ≥ 2"):
+        circuit("random_pauli", n_qubits=2, n_layers=3, init="identity_block")
+    with pytest.raises(ValueError, match=r"ansatz='tensor_product' has a fixed depth of 1 layer"):
+        circuit("tensor_product", n_qubits=2, n_layers=2, init="identity_block")

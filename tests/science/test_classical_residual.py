@@ -1,5 +1,6 @@
 """Residual connections against vanishing gradients: decay rates and the zero-γ identity."""
 import warnings
+from functools import partial
 
 import torch
 from torch.func import jacrev
@@ -33,6 +34,6 @@ def test_zero_gamma_resnet_has_the_identity_as_input_output_jacobian():
         net = qg.classical.resnet(depth=6, width=4, kind=kind, batchnorm=True, zero_gamma=True,
                                   length=5, batch_size=3)
         for theta in net.sample_params(torch.Generator().manual_seed(0), 2):
-            jac = jacrev(lambda x: net.forward(theta, x))(net.inputs)
+            jac = jacrev(partial(net.forward, theta))(net.inputs)
             n = net.inputs.numel()
             assert torch.equal(jac.reshape(n, n), torch.eye(n, dtype=torch.float64))

@@ -7,7 +7,6 @@ at rate ≥ 2|ln q| per layer (0.286 at p = 0.1; ≈ 0.57 for the weight-2 ZZ co
 """
 import math
 
-
 from qcgrad.quantum import circuit
 from qcgrad.stats import fit_decay, gradient_variance
 

@@ -1,14 +1,13 @@
 import torch
 
 import qcgrad as qg
-from qcgrad.optim import train
-
+from qcgrad.optim import OPTIMIZERS, train
 from qcgrad.optim.transforms import clip_by_global_norm
 
 
 def _adam_step(grad: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     p = torch.zeros_like(grad, requires_grad=True)
-    opt = torch.optim.Adam([p], lr=1e-3, eps=eps)
+    opt = OPTIMIZERS["adam"](p, None, lr=1e-3, eps=eps)  # qcgrad's Adam, as train uses it
     p.grad = grad.clone()
     opt.step()
     return p.detach()

@@ -2,10 +2,9 @@ import math
 
 import pytest
 import torch
+from optim_toys import TorchCircuit, pennylane_metric_tensor, tfim
 
 import qcgrad as qg
-
-from optim_toys import TorchCircuit, pennylane_metric_tensor, tfim
 from qcgrad.optim import make_optimizer, train
 
 

@@ -44,7 +44,11 @@ def test_random_pauli_plateau_decays_as_two_to_the_minus_n(depth_scans):
     fit = plateau.fit(kind="exponential")
     # Var ∝ b^-n with b = 2: ln 2 inside the 95 % interval of the rate.
     assert fit.rate_ci[0] < math.log(2) < fit.rate_ci[1], fit
-    assert 1.7 < fit.base < 2.4
+    # And each plateau is the 2-design value of ∂θ₀ (McClean 2018; the circuit after the first
+    # gate is a unitary 2-design): Var = d/(3(d²−1)), d = 2^n, within 4 of the estimate's own SE.
+    for n, est in zip(ns, plateau.estimates, strict=True):
+        d = 2**n
+        assert abs(est.variance - d / (3 * (d**2 - 1))) < 4 * est.se, (n, est.variance, est.se)
 
 
 @pytest.mark.slow

@@ -1,8 +1,8 @@
 import pytest
+from sweep_helpers import TINY, store_rows
 
 from qcgrad.sweep import run
 from qcgrad.sweep.executors import Dask, ProcessPool, Serial, make_executor
-from sweep_helpers import TINY, store_rows
 
 
 @pytest.mark.slow
@@ -40,3 +40,27 @@ def test_make_executor_follows_the_cli_options():
     assert make_executor(processes=3).workers == 3
     dask = make_executor(processes=2, dask="tcp://10.0.0.1:8786")
     assert (dask.address, dask.workers) == ("tcp://10.0.0.1:8786", 2)
+
+
+def test_items_are_taken_only_as_tasks_finish():
+    # Points are claimed when pulled from the iterable, so no more than the window may be pulled ahead.
+    import concurrent.futures as cf
+
+    from qcgrad.sweep.executors import _windowed
+
+    pulled, finished = [], []
+
+    def items():
+        for i in range(10):
+            assert len(pulled) - len(finished) < 3, "pulled beyond the window"
+            pulled.append(i)
+            yield i
+
+    def first_done(futures):
+        return cf.wait(futures, return_when=cf.FIRST_COMPLETED).done
+
+    with cf.ThreadPoolExecutor(2) as pool:
+        for item, result, error in _windowed(lambda i: pool.submit(lambda: i * i), first_done, items(), 3):
+            finished.append(item)
+            assert (result, error) == (item * item, None)
+    assert sorted(finished) == list(range(10))

@@ -1,11 +1,11 @@
 import json
 
 import pytest
+from sweep_helpers import study
 
 from qcgrad.seeding import derive_seed
 from qcgrad.sweep.config import parse_config
 from qcgrad.sweep.grid import expand
-from sweep_helpers import study
 
 
 def test_every_combination_once_with_its_derived_seed():
@@ -41,3 +41,32 @@ def test_point_id_changes_with_sample_settings():
 def test_points_are_checked_by_their_builder(sections, message):
     with pytest.raises(ValueError, match=message):
         expand(parse_config(study(**sections)))
+
+
+def _peak_rss_growth_mb(work):
+    """Growth of this process's peak resident memory while ``work()`` runs (Linux /proc)."""
+    import re
+    from pathlib import Path
+
+    def peak():
+        return int(re.search(r"VmHWM:\s+(\d+)", Path("/proc/self/status").read_text()).group(1)) / 1024
+
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # reset the peak to the current size
+    except OSError:
+        pytest.skip("needs Linux /proc/self/clear_refs to measure peak memory")
+    before = peak()
+    work()
+    return peak() - before
+
+
+def test_thirty_qubit_points_are_checked_without_allocating_their_states():
+    # A 2^30 state or cost diagonal is 8-16 GB; checking every ansatz × cost at n = 30 must stay small.
+    from qcgrad import quantum
+
+    cfg = parse_config({"study": {"n_samples": 8}, "model": {"family": "quantum", "n_qubits": 30, "n_layers": 2},
+                        "grid": {"ansatz": sorted(quantum.ANSATZE), "cost": sorted(quantum.COSTS)}})
+    points = []
+    growth = _peak_rss_growth_mb(lambda: points.extend(expand(cfg)))
+    assert len(points) == len(quantum.ANSATZE) * len(quantum.COSTS)
+    assert growth < 256, f"validating 30-qubit points grew peak memory by {growth:.0f} MB"

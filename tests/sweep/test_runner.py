@@ -8,12 +8,12 @@ import time
 
 import pytest
 import torch
+from sweep_helpers import TINY, store_rows, study
 
 from qcgrad import classical
 from qcgrad.cli import main
 from qcgrad.sweep import run
 from qcgrad.sweep.store import Store
-from sweep_helpers import TINY, store_rows, study
 
 
 def test_a_rerun_skips_finished_points_and_changes_nothing(tmp_path):
@@ -123,3 +123,16 @@ def test_a_sweep_killed_mid_run_resumes_to_the_uninterrupted_result(tmp_path):
     assert rows == store_rows(clean)
     with Store.open(killed) as store:
         assert all(r["status"] == "done" for r in store.records())
+
+
+def test_warnings_name_their_point_and_come_once_per_point(tmp_path):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run(TINY, store=tmp_path / "r.sqlite")
+    messages = [str(w.message) for w in caught if "heavy-tailed" in str(w.message)]
+    assert messages, "TINY's 24-sample points are heavy-tailed"
+    assert all(m.startswith("tiny, mlp depth=") and ", activation=" in m for m in messages)
+    assert len(set(messages)) == len(messages)
+    assert {w.filename for w in caught if "heavy-tailed" in str(w.message)} == {__file__}

@@ -2,12 +2,12 @@ import csv
 import sys
 
 import pytest
+from sweep_helpers import TINY, store_rows, study
 
 import qcgrad as qg
 from qcgrad.sweep import run
 from qcgrad.sweep.config import parse_config
 from qcgrad.sweep.store import Store
-from sweep_helpers import TINY, store_rows, study
 
 
 @pytest.fixture(scope="module")
@@ -65,15 +65,13 @@ def test_a_different_config_is_refused_naming_what_differs(filled):
         store.check_config(parse_config(study(study={"n_samples": 30})), extend=True)
 
 
-@pytest.mark.parametrize("content, why", [
-    (b"", "the file is empty"),
-    (b"not a database at all" * 10, "not an SQLite database"),
-])
-def test_files_that_are_not_stores_are_refused_untouched(tmp_path, content, why):
+def test_files_that_are_not_stores_are_refused_untouched(tmp_path):
     path = tmp_path / "x.sqlite"
+    content = b"not a database at all" * 10
     path.write_bytes(content)
-    with pytest.raises(ValueError, match=why):
-        Store.open(path, create=True)
+    for mode in ({"create": True}, {}, {"readonly": True}):
+        with pytest.raises(ValueError, match="not an SQLite database"):
+            Store.open(path, **mode)
     assert path.read_bytes() == content
 
 

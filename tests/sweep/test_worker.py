@@ -3,24 +3,29 @@ import math
 import numpy as np
 import torch
 
-import qcgrad as qg
 from qcgrad import classical
+from qcgrad.seeding import sample_block
 from qcgrad.sweep.config import parse_config
 from qcgrad.sweep.grid import expand
 from qcgrad.sweep.worker import compute_point
-from sweep_helpers import study
 
 
-def test_a_point_is_exactly_gradient_variance_with_its_seed():
-    # Independent truth: the library estimator called directly with the point's derived seed.
-    for point in expand(parse_config(study()))[:2]:
+def test_a_point_matches_the_tensor_product_closed_form():
+    # Cerezo 2021 tensor product, local cost: C = 1 − (1/n) Σ cos²(θᵢ/2), so ∂C/∂θ₁ = sin θ₁ / (2n)
+    # for every sample (checked against the point's own angles) and Var = 1/(8n²) over θ ~ U[0, 2π).
+    # Band: 4 SE, SE = Var·sqrt((κ−1)/S) with κ = E[sin⁴]/E[sin²]² = 3/2 for a uniform angle.
+    cfg = parse_config({"study": {"n_samples": 2000, "chunk_size": 300, "seed": 7},
+                        "model": {"family": "quantum", "ansatz": "tensor_product", "cost": "local"},
+                        "grid": {"n_qubits": [1, 3]}})
+    for point in expand(cfg):
+        n, s = point.knobs["n_qubits"], point.n_samples
         result = compute_point(point)
-        est = qg.gradient_variance(point.build(), n_samples=point.n_samples, seed=point.seed,
-                                   params=point.params, chunk_size=point.chunk_size)
-        assert result.status == "done"
-        assert (result.variance, result.ci, result.se, result.kurtosis) == (est.variance, est.ci, est.se, est.kurtosis)
-        assert np.array_equal(result.grads, est.samples.numpy())
-        assert result.model == est.model
+        assert (result.status, result.indices, result.method) == ("done", [0], "sample")
+        theta = sample_block(point.build(), point.seed, 0, s)[:, 0].double()
+        np.testing.assert_allclose(result.grads[:, 0], (torch.sin(theta) / (2 * n)).numpy(), rtol=0, atol=1e-12)
+        exact = 1 / (8 * n**2)
+        assert abs(result.variance - exact) < 4 * exact * math.sqrt(0.5 / s)
+        assert result.ci[0] < exact < result.ci[1]
 
 
 def test_the_tower_variance_agrees_with_its_closed_form():

@@ -5,11 +5,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..validation import check_choice, check_int, check_positive
 from .activations import ACTIVATIONS, get_activation
 from .base import TorchModel, build, layer_groups
 from .inits import INITS
 from .layers import Conv1d
-from ..validation import check_choice, check_positive, check_int
 
 
 class UNet(nn.Module):
@@ -33,7 +33,7 @@ class UNet(nn.Module):
             skips.append(x)
             x = F.avg_pool1d(x, 2)
         x = self.act(self.layers[self.depth](x))
-        for conv, skip in zip(self.layers[self.depth + 1:], reversed(skips)):
+        for conv, skip in zip(self.layers[self.depth + 1:], reversed(skips), strict=True):
             x = torch.repeat_interleave(x, 2, dim=-1)
             x = self.act(conv(torch.cat([x, skip], dim=1)))
         return self.readout(x)

@@ -114,3 +114,52 @@ def test_bad_types_and_devices():
         circuit("random_pauli", 2, 2, device="braket.local.qubit")
     with pytest.raises(ValueError, match=r"expected \[S, 8\]"):
         circuit("random_pauli", 2, 2).cost(torch.zeros(3, 5))
+
+
+def test_gradient_tolerance_bounds_rounding_of_exact_zeros():
+    # ‖O‖₁: zz 1, the global cost I − |0…0⟩⟨0…0| 2, tfim on 3 qubits with h = 0.5: 2 + 3·0.5.
+    eps = torch.finfo(torch.float64).eps
+    assert circuit("random_pauli", 3, 2, cost="zz").gradient_tolerance() == 128 * eps
+    assert circuit("random_pauli", 3, 2, cost="global").gradient_tolerance() == 2 * 128 * eps
+    assert circuit("random_pauli", 3, 2, cost="tfim:h=0.5").gradient_tolerance() == pytest.approx(3.5 * 128 * eps)
+    assert circuit("random_pauli", 3, 2, dtype=torch.float32).gradient_tolerance() == \
+        128 * torch.finfo(torch.float32).eps
+    # An RZ right before the Z measurement on its wire has ∂C = 0 for every angle (it commutes with
+    # Z₀Z₁ and the CZs after it); the engine's values are rounding noise inside the tolerance, and
+    # every live partial lies far above it.
+    model = circuit("random_pauli", 6, 40)
+    p = _params(model, s=20)
+    last = 40 * 6 + 39 * 6
+    p[:, last: last + 2] = 2.0  # gate code 2: RZ on wires 0, 1 in the last layer
+    g = model.grad(p)
+    dead = g[:, [39 * 6, 39 * 6 + 1]]
+    assert dead.abs().max() <= model.gradient_tolerance()
+    assert g[:, :6].abs().max(0).values.min() > 1e3 * model.gradient_tolerance()
+
+
+def test_structural_zeros_are_a_mask_or_unknown():
+    model = circuit("random_pauli", 6, 3)
+    mask = model.structural_zeros()
+    if mask is None:  # qcgrad.quantum.lightcone not present
+        return
+    assert mask.dtype == torch.bool and mask.shape == (model.n_params,)
+    # Each CZ chain widens Z₀Z₁'s backward light cone by one wire: the last layer's rotations on
+    # wires 3..5 and the first layer's on wires 4, 5 lie outside it, the first layer's 0..3 inside.
+    assert mask[[2 * 6 + 3, 2 * 6 + 4, 2 * 6 + 5, 4, 5]].all() and not mask[:4].any()
+    g = model.grad(_params(model, s=4))
+    assert g[:, mask].abs().max() <= model.gradient_tolerance()
+
+
+def test_construction_does_not_build_the_cost_diagonal(monkeypatch):
+    # A 30-qubit model must not allocate 2^30 numbers before it runs; the diagonal is built on use.
+    from qcgrad.quantum.costs import Cost
+
+    def fail(self, n):
+        raise AssertionError(f"diagonal of {n} qubits built at construction")
+
+    monkeypatch.setattr(Cost, "diagonal", fail)
+    for cost in ("zz", "global", "local", "tfim"):
+        assert circuit("random_pauli", 30, 2, cost=cost).n_params == 120
+    monkeypatch.undo()
+    model = circuit("tensor_product", 2, cost="zz")
+    assert model.diagonal.tolist() == [1.0, -1.0, -1.0, 1.0]

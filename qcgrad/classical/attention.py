@@ -1,4 +1,8 @@
-"""Transformer blocks: multi-head scaled dot-product attention, pre-LN or post-LN."""
+"""Transformer blocks (multi-head scaled dot-product attention, pre-LN or post-LN) and the ``transformer`` builder.
+
+The module is named ``attention`` so that ``qcgrad.classical.transformer`` is the builder only
+(a module of the same name would be shadowed by it, and show the function's docstring).
+"""
 from __future__ import annotations
 
 import math
@@ -6,11 +10,11 @@ import math
 import torch
 from torch import nn
 
+from ..validation import check_choice, check_int, check_positive
 from .activations import ACTIVATIONS, get_activation
 from .base import TorchModel, build, layer_groups
 from .inits import INITS
 from .layers import Dense, Norm, Stack
-from ..validation import check_choice, check_positive, check_int
 
 #: Where LayerNorm sits: before each sublayer inside the residual branch, or after the sum.
 NORM_PLACEMENTS = ("pre", "post")

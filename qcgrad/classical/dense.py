@@ -4,11 +4,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..validation import check_choice, check_int, check_positive
 from .activations import ACTIVATIONS, get_activation
 from .base import TorchModel, build, layer_groups
 from .inits import INITS
 from .layers import Conv1d
-from ..validation import check_choice, check_positive, check_int
 
 
 class DenseNet(nn.Module):
