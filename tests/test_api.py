@@ -110,7 +110,7 @@ def test_method_is_part_of_the_estimate():
 @pytest.mark.parametrize("text, expected", [
     ("2:6", slice(2, 6)), (":4", slice(None, 4)), ("3:", slice(3, None)), ("10:20:2", slice(10, 20, 2)),
     ("::3", slice(None, None, 3)), ("-3:", slice(-3, None)),
-])
+], ids=["2_6", "_4", "3_", "10_20_2", "__3", "-3_"])  # a "::" in a test id would break node-id parsing
 def test_params_slices_parse_as_python_slice_literals(text, expected):
     # Independent truth: Python's own meaning of the slice written in brackets.
     from qcgrad.gradients import parse_params
@@ -140,3 +140,12 @@ def test_params_selecting_an_entry_twice_name_every_repeated_index():
     last = net.n_params - 1
     with pytest.raises(ValueError, match=rf"selects indices \[4, 7, {last}\] more than once"):
         resolve_params(net, [0, 4, 7, 4, 7, -1, last])
+
+
+def test_params_callable_must_return_a_selection_not_another_callable():
+    from qcgrad.gradients import resolve_params
+
+    net = qg.classical.mlp(depth=2, width=3)
+    assert resolve_params(net, lambda m: [0, 2]).tolist() == [0, 2]
+    with pytest.raises(TypeError, match="is not allowed"):
+        resolve_params(net, lambda m: (lambda m2: [0]))

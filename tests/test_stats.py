@@ -450,3 +450,8 @@ def test_a_scan_mixing_exact_and_sampled_points_is_not_fitted_as_one():
                                 method="paths", exact=True)
     with pytest.raises(ValueError, match="mixes exact"):
         qg.Scan(knob="depth", values=[1, 2, 3], estimates=[*sampled, exact]).fit()
+
+
+def test_fit_refuses_non_finite_knob_values_naming_them():
+    with pytest.raises(ValueError, match=r"depth values must be finite numbers; got \[1.0, nan, 3.0\]"):
+        fit_decay([1, math.nan, 3], [0.5, 0.25, 0.125], knob="depth")

@@ -90,6 +90,13 @@ def _wilson(k: int, n: int, z: float = 1.96) -> list[float] | None:
     return [round(centre - half, 4), round(centre + half, 4)]
 
 
+def _judged(modules: dict) -> float | None:
+    """Caught share with equivalent survivors left out and kills outside mutmut's view counted."""
+    caught = sum(v["killed"] + v["timeout"] + v.get("killed_outside_mutmut", 0) for v in modules.values())
+    tested = sum(v["total"] - v["not_checked"] - v.get("equivalent", 0) for v in modules.values())
+    return round(caught / tested, 4) if tested else None
+
+
 def _diff(name: str) -> str:
     from mutmut.mutation.diff_apply import get_diff_for_mutant
 
@@ -197,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                            if tested - equivalent else None}
         all_killed += caught
         all_tested += tested
+        modules[module]["equivalent"], modules[module]["killed_outside_mutmut"] = equivalent, by_hand
     if args.merge and args.out.exists():
         old = json.loads(args.out.read_text())
         modules = {**{m: v for m, v in old["modules"].items() if m not in modules}, **modules}
@@ -213,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         "host": "shared and noisy: 2 cores, other jobs running; wall time is indicative only",
         "score": round(all_killed / all_tested, 4) if all_tested else None,
         "score_ci95": _wilson(all_killed, all_tested),
+        "score_judged": _judged(modules),
         "modules": modules,
         "survivors": survivors,
     }

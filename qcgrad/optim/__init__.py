@@ -8,7 +8,7 @@ from .blocks import parameter_blocks
 from .metric import fisher_metric, fubini_study_metric, mixed_state_metric, qng_metric, row_jacobian, state_jacobian
 from .optimizers import OPTIMIZER_DESCRIPTIONS, OPTIMIZERS, MetricDescent, make_optimizer, optimizer_options
 from .schedules import SCHEDULES, make_schedule, schedule_options
-from .train import TrainResult, train
+from .training import TrainResult, train
 from .transforms import LossScaler, clip_by_global_norm, clip_by_value
 
 __all__ = [

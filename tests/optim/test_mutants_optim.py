@@ -5,7 +5,7 @@ from optim_toys import Quadratic
 from qcgrad.optim.adam import Adam
 from qcgrad.optim.metric import fisher_metric
 from qcgrad.optim.optimizers import make_optimizer, optimizer_options
-from qcgrad.optim.train import train
+from qcgrad.optim.training import train
 
 
 def test_adam_default_learning_rate_is_torchs_1e_minus_3():
@@ -66,3 +66,12 @@ def test_train_uses_adam_by_default():
     assert result.config["optimizer"] == "adam"
     torch.testing.assert_close(result.params[0, :2], torch.tensor([0.99, -2.99], dtype=torch.float64),
                                rtol=0, atol=1e-9)
+
+
+def test_train_clips_each_gradient_entry_to_clip_value():
+    # Quadratic with c = 1: g = θ = (4, −0.2); clamped to ±0.5 → (0.5, −0.2); one SGD step at lr 1 gives (3.5, 0).
+    model = Quadratic(torch.ones(2, dtype=torch.float64))
+    init = torch.tensor([[4.0, -0.2, 0.0]], dtype=torch.float64)
+    result = train(model, "sgd", steps=1, n_runs=1, lr=1.0, init=init, clip_value=0.5, dtype=torch.float64)
+    torch.testing.assert_close(result.params[0, :2], torch.tensor([3.5, 0.0], dtype=torch.float64),
+                               rtol=0, atol=1e-12)

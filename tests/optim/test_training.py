@@ -5,7 +5,7 @@ from optim_toys import LinearGaussian, Quadratic, TorchCircuit, tfim
 import qcgrad as qg
 from qcgrad.optim import OPTIMIZERS, train
 from qcgrad.optim.optimizers import ELEMENTWISE
-from qcgrad.optim.train import _finite_rows
+from qcgrad.optim.training import _finite_rows
 
 C = torch.tensor([1.0, 0.5, 2.0, 0.1], dtype=torch.float64)
 
