@@ -194,7 +194,7 @@ class Store:
             raise _not_writable(path, err) from None
         try:
             cls._prepare(path, db, create)
-            db.execute("PRAGMA journal_mode=WAL")  # readers never block the writer; commits are appends
+            _wal_mode(db)  # readers never block the writer; commits are appends
             db.execute("PRAGMA synchronous=FULL")  # a committed point survives a crash of the machine
         except sqlite3.OperationalError as err:
             db.close()
@@ -493,3 +493,21 @@ class Store:
                               "or use records() / to_csv()") from None
         header, rows = self.table()
         return pd.DataFrame(rows, columns=header)
+
+
+def _wal_mode(db: sqlite3.Connection) -> None:
+    """Switch to write-ahead logging, waiting for other connections as the busy timeout would.
+
+    Changing the journal mode needs the database to itself, and SQLite reports "database is
+    locked" at once (without its busy handler) while another connection is opening the same new
+    store; retry until ``BUSY_TIMEOUT``.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
