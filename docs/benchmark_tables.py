@@ -15,7 +15,11 @@ from typing import Any
 def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
-    text = json.dumps(value, separators=(",", ":"))[:60] if isinstance(value, (list, dict)) else str(value)
+    text = json.dumps(value, separators=(",", ":")) if isinstance(value, (list, dict)) else str(value)
+    # One line per cell (a multi-line value, such as a mutant's diff, would break the table) and
+    # at most 80 characters: the JSON file itself has the whole value.
+    text = " ".join(text.split())
+    text = text if len(text) <= 80 else text[:79] + "…"
     # Escape reST markup characters: a key such as ``n_`` would otherwise be a reference.
     return re.sub(r"([_*`|\\])", r"\\\1", text)
 
