@@ -16,7 +16,8 @@ import qcgrad as qg
 from qcgrad.gradients import parse_params, resolve_params
 from qcgrad.stats import fit_decay, summarize
 
-FAST = settings(max_examples=25, deadline=None, database=None)
+# derandomize: the same examples on every run, so CI is reproducible (fixed seeds, as every Monte-Carlo test)
+FAST = settings(max_examples=25, deadline=None, database=None, derandomize=True)
 MODEL = SineModel((1.0, 0.5, 0.25))
 
 
@@ -91,7 +92,7 @@ BAD_KNOBS = [
 ]
 
 
-@settings(max_examples=20, deadline=None, database=None)
+@settings(max_examples=20, deadline=None, database=None, derandomize=True)
 @given(case=st.sampled_from(BAD_KNOBS), value=st.one_of(st.integers(-10, 0), st.floats(0.5, 3.5), st.just(True)))
 def test_bad_size_knobs_raise_value_error_naming_the_knob(case, value):
     build, knob = case
