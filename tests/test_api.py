@@ -149,3 +149,76 @@ def test_params_callable_must_return_a_selection_not_another_callable():
     assert resolve_params(net, lambda m: [0, 2]).tolist() == [0, 2]
     with pytest.raises(TypeError, match="is not allowed"):
         resolve_params(net, lambda m: (lambda m2: [0]))
+
+
+# --- The 0.2 surface: bring your own model, theory, exact paths, claims -------------------------
+
+#: Names each package exports since 0.2 (pinned: removing or renaming one breaks users' scripts).
+PUBLIC_0_2 = {
+    "qcgrad": ["hybrid", "HybridModel", "Study", "Claim", "claim_value", "claim_variance", "claim_base",
+               "verdict_table", "theory", "__version__"],
+    "qcgrad.quantum": ["from_qnode", "PerSample", "device_decomposition"],
+    "qcgrad.classical": ["from_module", "ModuleModel"],
+    "qcgrad.theory": ["dla", "predict", "DLA", "Prediction", "predicted", "compare_theory", "chi1", "critical_std",
+                      "depth_scale", "fixed_point"],
+    "qcgrad.optim": ["state_jacobian", "mixed_state_metric", "qng_metric", "parameter_blocks",
+                     "OPTIMIZER_DESCRIPTIONS"],
+}
+
+
+@pytest.mark.parametrize("package", sorted(PUBLIC_0_2))
+def test_the_0_2_names_are_exported(package):
+    import importlib
+
+    module = importlib.import_module(package)
+    missing = [name for name in PUBLIC_0_2[package] if not hasattr(module, name)]
+    assert not missing, f"{package} lost {missing}"
+    listed = getattr(module, "__all__", None)
+    if listed is not None:
+        assert not [name for name in PUBLIC_0_2[package] if name not in listed]
+
+
+def test_the_0_2_keywords_of_the_builders():
+    import inspect
+
+    keywords = set(inspect.signature(qg.quantum.circuit).parameters)
+    assert {"angles_per_layer", "shape", "structure", "state_prep", "device_options", "lightcone"} <= keywords
+    module_keywords = set(inspect.signature(qg.classical.from_module).parameters)
+    assert {"inputs", "targets", "loss", "init", "groups"} <= module_keywords
+    assert {"angles", "head", "inputs"} <= set(inspect.signature(qg.hybrid).parameters)
+    for name in ("gradient_variance", "scan", "layer_profile"):
+        assert "method" in inspect.signature(getattr(qg, name)).parameters, name
+
+
+def test_a_user_circuit_through_theory_paths_and_sampling_meets_the_closed_form():
+    # The tensor-product ansatz written by a user: the Cerezo local-cost closed form
+    # Var[∂C/∂θ₁] = 1/(8n²) comes out of the theory, of the exact Pauli paths, and (within 4 SE,
+    # SE = Var·sqrt((κ−1)/S), κ = 3/2 for sin θ) of sampling.
+    import pennylane as qml
+
+    n = 3
+
+    def rx_layer(angles, wires):
+        for q, w in enumerate(wires):
+            qml.RX(angles[q], wires=w)
+
+    qc = qg.quantum.circuit(rx_layer, n_qubits=n, n_layers=1, angles_per_layer=n, cost="local")
+    exact = 1 / (8 * n**2)
+    paths = qg.gradient_variance(qc, method="paths")
+    assert paths.exact and paths.variance == pytest.approx(exact, rel=1e-12)
+    sampled = qg.gradient_variance(qc, n_samples=4000, seed=0)
+    assert abs(sampled.variance - exact) < 4 * exact * (0.5 / 4000) ** 0.5
+    assert qg.theory.dla(qc).dim == n  # abelian: one generator per qubit
+
+
+def test_from_module_and_hybrid_are_models():
+    from torch import nn
+
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    model = qg.classical.from_module(net, torch.randn(5, 3, dtype=torch.float64))
+    assert isinstance(model, qg.Model) and model.n_params == sum(p.numel() for p in net.parameters())
+    assert set(model.param_groups) == {"layer:0", "layer:2"}
+    qc = qg.quantum.circuit("tensor_product", n_qubits=2, cost="local")
+    both = qg.hybrid(qc, angles=nn.Linear(2, 2), inputs=torch.ones(1, 2, dtype=torch.float64))
+    assert isinstance(both, qg.Model)
+    assert both.cost(both.sample_params(torch.Generator().manual_seed(0), 3)).shape == (3,)
