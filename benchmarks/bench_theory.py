@@ -19,6 +19,7 @@ import argparse
 import json
 import math
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -30,16 +31,9 @@ from qcgrad.theory import dla, pauli
 from qcgrad.theory.heisenberg import read_circuit
 from qcgrad.theory.lie_algebra import _closure
 
-
-def free_fermion(n: int, n_layers: int):
-    def layer(angles, wires):
-        for q in range(n):
-            qml.RX(angles[q], wires=wires[q])
-        for q in range(n - 1):
-            qml.IsingZZ(angles[n + q], wires=[wires[q], wires[q + 1]])
-
-    return qg.quantum.circuit(layer, n_qubits=n, n_layers=n_layers, angles_per_layer=2 * n - 1,
-                              cost=qml.Z(0) @ qml.Z(1))
+# The free-fermion (matchgate) user circuit of the theory tests, measured here as there.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "theory"))
+from freefermion import free_fermion  # noqa: E402
 
 
 def best(fn, repeats: int) -> tuple[float, object]:

@@ -18,24 +18,9 @@ from qcgrad.cli import main
 from qcgrad.sweep import load, run
 
 sys.path.insert(0, str(Path(__file__).parent / "sweep"))
-from sweep_helpers import TINY, store_rows  # noqa: E402
+from sweep_helpers import KILL_POINTS, KILL_STUDY, TINY, store_rows  # noqa: E402
 
 PYTHON_CLI = "import sys; from qcgrad.cli import main; sys.exit(main(sys.argv[1:]))"
-#: Eight points of about a tenth of a second each: a kill lands mid-run.
-STUDY = """
-[study]
-name = "reliability"
-n_samples = 128
-chunk_size = 64
-[model]
-family = "classical"
-architecture = "mlp"
-width = 16
-activation = "tanh"
-[grid]
-depth = [2, 3, 4, 5, 6, 7, 8, 9]
-"""
-N_POINTS = 8
 
 
 def _done(path: Path) -> int:
@@ -98,7 +83,7 @@ def test_a_kill_during_store_creation_leaves_a_store_the_next_sweep_completes(tm
 @pytest.mark.slow
 def test_a_killed_process_pool_sweep_leaves_no_workers_and_resumes_exactly(tmp_path):
     config = tmp_path / "study.toml"
-    config.write_text(STUDY)
+    config.write_text(KILL_STUDY)
     killed, clean = tmp_path / "killed.sqlite", tmp_path / "clean.sqlite"
     argv = ["sweep", str(config), "--store", str(killed), "--quiet", "--processes", "2"]
     proc = subprocess.Popen([sys.executable, "-c", PYTHON_CLI, *argv],
@@ -112,7 +97,7 @@ def test_a_killed_process_pool_sweep_leaves_no_workers_and_resumes_exactly(tmp_p
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     finished_at_kill = _done(killed)
-    assert 1 <= finished_at_kill < N_POINTS, "the kill must land mid-run for this test to mean anything"
+    assert 1 <= finished_at_kill < KILL_POINTS, "the kill must land mid-run for this test to mean anything"
     assert len(workers) >= 2, f"expected the pool's worker processes, found {sorted(workers)}"
     # A started worker notices its parent's death at once (or within PARENT_POLL); one still
     # importing torch on a loaded machine does as soon as its start-up ends.
@@ -123,5 +108,5 @@ def test_a_killed_process_pool_sweep_leaves_no_workers_and_resumes_exactly(tmp_p
     assert main(argv[:-2]) == 0  # resume (in this process: resuming does not depend on the executor)
     run(config, store=clean)
     rows = store_rows(killed)
-    assert len(rows) == N_POINTS and len({r[0] for r in rows}) == N_POINTS  # every point exactly once
+    assert len(rows) == KILL_POINTS and len({r[0] for r in rows}) == KILL_POINTS  # every point exactly once
     assert rows == store_rows(clean)

@@ -12,6 +12,22 @@ TINY = {
     "grid": {"depth": [1, 2, 3], "activation": ["tanh", "relu"]},
 }
 
+#: Eight mlp points of about a tenth of a second each: a kill lands mid-run (kill-and-resume tests).
+KILL_STUDY = """
+[study]
+name = "kill"
+n_samples = 128
+chunk_size = 64
+[model]
+family = "classical"
+architecture = "mlp"
+width = 16
+activation = "tanh"
+[grid]
+depth = [2, 3, 4, 5, 6, 7, 8, 9]
+"""
+KILL_POINTS = 8
+
 #: Columns that legitimately differ between two runs of the same study.
 TIMING_COLUMNS = ("seconds", "finished")
 

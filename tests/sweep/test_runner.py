@@ -8,7 +8,7 @@ import time
 
 import pytest
 import torch
-from sweep_helpers import TINY, store_rows, study
+from sweep_helpers import KILL_STUDY, TINY, store_rows, study
 
 from qcgrad import classical
 from qcgrad.cli import main
@@ -75,19 +75,6 @@ def test_a_failed_point_is_recorded_and_retried_alone(tmp_path, monkeypatch):
     assert all(r["status"] == "done" for r in retry.records)
 
 
-KILL_STUDY = """
-[study]
-name = "kill"
-n_samples = 128
-chunk_size = 64
-[model]
-family = "classical"
-architecture = "mlp"
-width = 16
-activation = "tanh"
-[grid]
-depth = [2, 3, 4, 5, 6, 7, 8, 9]
-"""
 
 
 def _done(path):
