@@ -192,7 +192,9 @@ class CircuitModel(Model):
         """Bool mask ``[n_params]`` of partials that are zero for every parameter value (outside
         the backward light cone of every term of the cost), from
         ``qcgrad.quantum.lightcone.dead_parameters``."""
-        return lightcone_.dead_parameters(self)
+        if "dead" not in self._nodes:  # a property of the circuit, not of the parameters: once per model
+            self._nodes["dead"] = lightcone_.dead_parameters(self)
+        return self._nodes["dead"]
 
     def gradient_tolerance(self) -> float:
         """Absolute size below which a computed partial is rounding noise of an exact zero:
