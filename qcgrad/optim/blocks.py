@@ -51,6 +51,8 @@ def parameter_blocks(model: Model) -> torch.Tensor:
         blocks = torch.full((model.n_params,), -1, dtype=torch.long)
         for g, sl in enumerate(model.param_groups.values()):
             blocks[sl] = g
+        loose = torch.nonzero(blocks < 0)[:, 0]  # in no group: a block of its own, so its diagonal stays
+        blocks[loose] = len(model.param_groups) + torch.arange(len(loose))
     blocks[~model.trainable] = -1
     with contextlib.suppress(TypeError):
         _CACHE[model] = blocks.clone()
@@ -93,12 +95,12 @@ def _circuit_layers(model: Any) -> torch.Tensor | None:
 def _gate_nodes(ops: list, p: torch.Tensor) -> list[tuple[tuple, int | None]] | None:
     """(wires, parameter index or None) per gate, operations with several angles decomposed.
 
-    None when a gate angle depends on several parameters.
+    A ``qml.Barrier`` is a node like any gate, as in PennyLane's circuit graph: a trainable gate
+    after a barrier has every gate before it on the barrier's wires among its ancestors. None
+    when a gate angle depends on several parameters.
     """
     nodes: list[tuple[tuple, int | None]] = []
     for op in ops:
-        if op.name == "Barrier":
-            continue
         data = [d for d in op.data if torch.is_tensor(d) and d.requires_grad]
         if len(data) > 1 or (data and data[0].numel() > 1):  # Rot, templates: one angle per gate
             inner = _gate_nodes(op.decomposition(), p)
