@@ -27,6 +27,7 @@ def _lrs(name: str, steps: int, lr: float = 2.0, **options) -> list[float]:
     ("cosine", 10, {}, {0: 2.0, 3: 1 + math.cos(0.3 * math.pi), 5: 1.0, 10: 0.0}),  # (1 + cos πt/T) lr₀/2
     ("cosine", 10, {"eta_min": 0.5}, {0: 2.0, 5: 1.25, 10: 0.5}),
     ("warmup", 40, {}, {0: 0.02, 2: 2.0 * (0.01 + 0.99 / 2), 4: 2.0, 40: 2.0}),  # W = 40 // 10 = 4
+    ("warmup", 45, {}, {0: 0.02, 2: 2.0 * (0.01 + 0.99 / 2), 4: 2.0, 45: 2.0}),  # W = 45 // 10 = 4, not 4.5
     ("warmup", 10, {"warmup": 5, "start_factor": 0.5}, {0: 1.0, 1: 1.2, 5: 2.0, 10: 2.0}),
 ])
 def test_schedule_values_at_start_middle_and_end(name, steps, options, expected):

@@ -52,3 +52,21 @@ def test_refusals_and_user_circuits_in_predicted():
 def test_rebuild_builtins():
     model = qg.quantum.circuit("hva", n_qubits=4, n_layers=3, cost="tfim", topology="ring")
     assert rebuild(model.describe()).describe() == model.describe()
+
+
+def test_scan_compare_theory_flags_a_prediction_for_another_cost():
+    # Scan.compare_theory with its defaults (of="gradient", z_max=3, rtol=0.1). The local-cost scan
+    # (Var = 1/(8n²)) against the global cost's closed form (1/8)(3/8)^(n−1): ratios 0.67, 0.47, 0.39,
+    # each ≥ 10 SE away (SE ≈ Var·sqrt((κ−1)/S) with κ ≈ 3, S = 2000: 3 % of Var), so all disagree;
+    # against its own cost every point agrees.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scan = qg.scan(lambda n: qg.quantum.circuit("tensor_product", n_qubits=n, cost="local"), [2, 3, 4],
+                       n_samples=2000, seed=0)
+    wrong = scan.compare_theory(lambda n: qg.quantum.circuit("tensor_product", n_qubits=n, cost="global"))
+    assert [r["verdict"] for r in wrong] == ["disagrees"] * 3
+    assert [r["ratio"] for r in wrong] == pytest.approx([(1 / (8 * n * n)) / ((1 / 8) * (3 / 8) ** (n - 1))
+                                                        for n in (2, 3, 4)], rel=0.15)
+    right = scan.compare_theory()
+    assert [r["verdict"] for r in right] == ["agrees"] * 3
+    assert [r["predicted"] for r in right] == pytest.approx([1 / (8 * n * n) for n in (2, 3, 4)])
