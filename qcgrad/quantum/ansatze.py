@@ -106,6 +106,14 @@ class Ansatz:
         a, b = self.angles_per_layer(n_qubits), self.structure_per_layer(n_qubits)
         return torch.cat([torch.arange(k * a, (k + 1) * a), n_layers * a + torch.arange(k * b, (k + 1) * b)])
 
+    @property
+    def rebind(self) -> bool:
+        """True: the layers read the parameters as views (angles and structure alike) or
+        compute from them with autograd (inverted layers), never by detached arithmetic, so
+        the engine can tell a recording that holds only the layout (as for user circuits,
+        ``qcgrad.quantum.user.UserCircuit.rebind``)."""
+        return True
+
     # --- circuit ------------------------------------------------------------------------
 
     def qfunc(self, params: torch.Tensor, wires: list, n_layers: int) -> None:

@@ -11,7 +11,7 @@ import torch
 
 from ..model import Model
 from ..validation import check_int
-from . import density, engine, reference, user
+from . import density, engine, mps, reference, user
 from . import lightcone as lightcone_
 from . import noise as noise_
 from . import shots as shots_
@@ -29,6 +29,8 @@ MAX_SHIFT_PARTIALS = 2
 #: terms (one eps each, hence the 1-norm) and a parameter's several uses summed by autograd,
 #: while staying below live partials: 2.8e-14 in float64, 1.5e-5 in float32 for ‖O‖₁ = 1.
 ROUNDING_EPS = 128
+#: Batch layouts whose compiled circuit a model keeps (see ``CircuitModel._program``).
+MAX_PROGRAMS = 4
 
 
 #: PennyLane state-vector simulators: they cannot apply noise channels (``default.mixed`` can).
@@ -110,7 +112,7 @@ class CircuitModel(Model):
         if self.shots is not None:
             knobs["shots"] = self.shots
         if self.lightcone is not False and (plan := self._cone_plan()) is not None:
-            knobs["lightcone"] = f"cones of <= {plan.width} qubits"
+            knobs["lightcone"] = plan.summary
         return knobs
 
     def cost(self, params: torch.Tensor) -> torch.Tensor:
@@ -146,9 +148,10 @@ class CircuitModel(Model):
         """Per-sample gradients ``Tensor[S, n_params]`` (or ``[S, k]`` for ``indices``).
 
         Frozen groups get zero. Engine: by light cones when the cost is a sum of local terms
-        and that pays (``lightcone=``), else parameter shift in one batched forward pass when at
-        most ``MAX_SHIFT_PARTIALS`` partials are requested and the ansatz allows it,
-        otherwise the adjoint method. Reference devices: the device's own method.
+        and that pays (``lightcone=``), or by the exact MPS route (``qcgrad.quantum.mps``),
+        else parameter shift in one batched forward pass when at most ``MAX_SHIFT_PARTIALS``
+        partials are requested and the ansatz allows it, otherwise the adjoint method.
+        Reference devices: the device's own method.
         """
         params = self._check(params).detach()
         if self.shots is not None and self.device == "engine":
@@ -169,11 +172,18 @@ class CircuitModel(Model):
             idx = torch.as_tensor(indices, dtype=torch.long)
             return self._chunked(params, "forward", 2 * len(idx), lambda p: self._shift_grad(p, idx))
         else:
-            g = self._chunked(params, "adjoint", 1, self._adjoint_grad)
+            # The masking too under the adjoint pass's thread cap: on a few qubits it would
+            # otherwise wake a second thread, which stalls on a shared machine.
+            with engine._cpu_threads(2 * params.shape[0] << self.n_qubits, params.device):
+                return self._masked(self._chunked(params, "adjoint", 1, self._adjoint_grad), indices)
+        return self._masked(g, indices)
+
+    def _masked(self, g: torch.Tensor, indices: torch.Tensor | None) -> torch.Tensor:
+        """Zero partials of the frozen groups; the ``indices`` columns when given."""
         g = g.mul_(self.trainable.to(g.device))
         return g if indices is None else g[:, torch.as_tensor(indices, dtype=torch.long)]
 
-    def _cone_plan(self) -> lightcone_.Plan | None:
+    def _cone_plan(self) -> lightcone_.Plan | mps.MpsPlan | None:
         """The light-cone plan the engine runs, or None for the full state (cached)."""
         if "lightcone" not in self._nodes:
             self._nodes["lightcone"] = lightcone_.use_lightcone(self, self.lightcone)
@@ -243,12 +253,28 @@ class CircuitModel(Model):
     def _simulate(self, params: torch.Tensor) -> torch.Tensor:
         return engine.simulate(self._record(params), self.wires, params.shape[0], self.dtype, params.device)
 
+    def _program(self, params: torch.Tensor) -> engine.Program:
+        """The circuit compiled for the engine from ``params``; kept per batch layout when it
+        holds the layout only (:attr:`engine.Program.reusable`) and the ansatz reads its
+        parameters as views only (``rebind``), so later calls neither record nor compile."""
+        key = (tuple(params.shape), params.stride(), params.dtype, str(params.device))
+        programs = self._nodes.setdefault("programs", {})
+        if key in programs:
+            return programs[key]
+        # The recording is passed without a name here, so the engine can free it once read.
+        program = engine.compile_ops(self._record(params), self.wires, params.shape[0], self.dtype, params.device,
+                                     source=params)
+        if program.reusable and self.ansatz.rebind:
+            if len(programs) >= MAX_PROGRAMS:  # batch layouts seen (chunks): keep the latest
+                del programs[next(iter(programs))]
+            programs[key] = program
+        return program
+
     def _adjoint_grad(self, params: torch.Tensor) -> torch.Tensor:
         p = params.detach().requires_grad_(True)
         observable = self.cost_spec.engine_observable(self.n_qubits)
         with torch.enable_grad():
-            # The recording is passed without a name here, so the engine can free it once read.
-            _, g = engine.adjoint_gradient(self._record(p), self.wires, p.shape[0], observable, p, self.dtype)
+            _, g = engine.adjoint_gradient(self._program(p), self.wires, p.shape[0], observable, p, self.dtype)
         return g
 
     def _shift_grad(self, params: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
@@ -366,11 +392,19 @@ def circuit(ansatz: str | Callable[..., Any], n_qubits: int, n_layers: int | Non
         Keyword arguments of ``qml.device`` for a device name (``backend=``,
         ``noise_model=``, ``seed=``, ...).
     lightcone : {"auto", True, False}
-        Simulate each term of a cost that is a sum of local Pauli terms on the qubits of its
-        backward light cone only (``qcgrad.quantum.lightcone``; exact). ``"auto"`` (default)
-        does so when the cones hold fewer than half the full state's amplitudes; True always
-        where the cost splits (a warning and the full engine otherwise); False never.
-        ``describe()`` reports the cone width when cones are used.
+        Exact shortcuts for a cost that is a sum of Pauli terms. Light cones
+        (``qcgrad.quantum.lightcone``): each term simulated on the qubits of its backward light
+        cone only. The MPS route (``qcgrad.quantum.mps``), for cones that are wide on a circuit
+        whose cuts are thin (a CNOT staircase): an exact matrix product state, each two-qubit
+        gate applied as an MPO without truncation (bonds 2^L for ``hardware_efficient`` on a
+        chain, 4^L on a ring; one- and two-qubit gates only). ``"auto"`` (default) runs cones
+        when they hold fewer than half the full state's amplitudes, else the MPS route when its
+        estimated work is below the state-vector adjoint pass's and one sample fits
+        ``max_memory``, else the full engine (always the full engine up to 6 qubits). True:
+        cones when they pay, else the MPS route when it applies and fits, else cones wherever
+        the cost splits (a warning and the full engine otherwise). False: the full engine.
+        ``describe()["lightcone"]`` names the route (``"cones of <= 4 qubits"``,
+        ``"mps, bond <= 16"``).
 
     Returns
     -------

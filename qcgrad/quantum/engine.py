@@ -24,6 +24,13 @@ or Heisenberg) into a :class:`PauliSum`; both are accepted by :func:`expectation
 :func:`adjoint_gradient`. Hψ is a sum of bit-flip permutations times diagonal phases (terms
 sharing a flip mask are merged), never a dense 2^n x 2^n matrix.
 
+A recording is compiled into a :class:`Program` (:func:`compile_ops`): gates with their
+parameters as column numbers of the caller's parameters. When it holds only the layout
+(``Program.reusable``), a model compiles its circuit once per batch layout and later calls
+neither record nor compile. Circuits on a few qubits whose layers are single-qubit rotations and
+parameter-free gates run their gradients in :mod:`qcgrad.quantum.dense_layers` (one dense
+matrix per step of gates; a handful of torch calls per layer, whatever the number of gates).
+
 Gradients (:func:`adjoint_gradient`) use the adjoint method: memory O(S·2^n), independent
 of depth. Partials with respect to the gates' own parameters come from the reduced matrix
 M = Σ λ ψ^† on the gate's wires: a layer of single-qubit gates is read and undone one block
@@ -43,6 +50,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import torch
+
+from . import dense_layers
 
 #: Default budget for one batch of state vectors (bytes); callers chunk samples under it.
 DEFAULT_MAX_MEMORY = 2 * 2**30
@@ -180,7 +189,7 @@ class _Gate:
     :func:`_fixed_key`; None for gates with data).
     """
 
-    __slots__ = ("op", "name", "key", "wires", "params", "trainable", "fixed")
+    __slots__ = ("op", "name", "key", "wires", "params", "trainable", "fixed", "reusable")
 
     def __init__(self, op: Any, wires: tuple[int, ...], batch: int, rdt: torch.dtype, device,
                  source: torch.Tensor | None, shared: dict) -> None:
@@ -189,9 +198,14 @@ class _Gate:
         data = [torch.as_tensor(p, dtype=rdt) if isinstance(p, (int, float)) else torch.as_tensor(p) for p in op.data]
         # Matrix-valued data (QubitUnitary) or no data: a constant matrix from op.matrix().
         self.fixed = not data or any(p.dim() > 1 or (p.dim() == 1 and p.shape[0] != batch) for p in data)
-        params = [] if self.fixed else [_as_batch(p, batch, rdt, device) for p in data]
-        self.params = [p if (c := _column(p, source)) is None else c for p in params]
+        columns = [None if self.fixed else _column(p, source) for p in data]
+        self.params = [] if self.fixed else [c if c is not None else _as_batch(p, batch, rdt, device)
+                                             for p, c in zip(data, columns, strict=True)]
         self.trainable = [isinstance(p, torch.Tensor) and p.requires_grad for p in op.data]
+        # Valid for any values of source: every parameter a column of it or a constant (neither
+        # computed by autograd from it nor reading its memory otherwise).
+        self.reusable = all(c is not None or not (p.requires_grad or _shares_memory(p, source))
+                            for p, c in zip(data, columns, strict=True))
         if self.fixed and any(self.trainable):
             raise ValueError(f"operation {op.name} has matrix-valued trainable data; the engine "
                              "differentiates scalar gate parameters only")
@@ -214,11 +228,28 @@ def _fixed_key(op: Any) -> str:
     return op.name if op.name in NAMED_GATES else repr(op)
 
 
+def _span(t: torch.Tensor) -> tuple[int, int]:
+    """The address range ``[first, last]`` of the bytes ``t`` reads (allocations never overlap)."""
+    last = sum((n - 1) * abs(st) for n, st in zip(t.shape, t.stride(), strict=True)) if t.numel() else -1
+    return t.data_ptr(), t.data_ptr() + (last + 1) * t.element_size() - 1
+
+
+def _shares_memory(p: torch.Tensor, source: torch.Tensor | None) -> bool:
+    if source is None or not p.numel() or not source.numel():
+        return False
+    (a, b), (c, d) = _span(p), _span(source)
+    return a <= d and c <= b
+
+
 def _column(p: torch.Tensor, source: torch.Tensor | None) -> int | None:
-    """``c`` when ``p`` is the view ``source[:, c]`` of ``source[S, P]``, else None."""
-    if source is None or p._base is not source or p.dim() != 1 or source.dim() != 2 or source.stride(1) != 1:
+    """``c`` when ``p`` reads the memory of ``source[:, c]`` of ``source[S, P]`` (a view of it,
+    or of a detached alias: frozen structure), else None."""
+    if source is None or p.dim() != 1 or source.dim() != 2 or source.stride(1) != 1 \
+            or p.dtype != source.dtype or not _shares_memory(p, source):
         return None
-    c = p.storage_offset() - source.storage_offset()
+    c, rest = divmod(p.data_ptr() - source.data_ptr(), p.element_size())
+    if rest:
+        return None
     same_rows = p.shape[0] == source.shape[0] and p.stride(0) == source.stride(0)
     return int(c) if same_rows and 0 <= c < source.shape[1] else None
 
@@ -252,6 +283,51 @@ def _expand(ops: Sequence[Any], wire_map: dict[Any, int], batch: int, rdt, devic
                              f"{list(wire_map)}") from None
         gates.append(_Gate(op, wires, batch, rdt, device, source, shared))
     return gates
+
+
+class Program:
+    """A recording compiled for the engine: its gates, and a cache of what follows from them
+    alone (parameter-free matrices, full diagonals and products of diagonal runs).
+
+    Build it with :func:`compile_ops`; :func:`adjoint_gradient` runs it in place of a
+    recording. ``reusable`` is True when every gate parameter is a column of the ``source``
+    it was compiled from (angles, frozen structure) or a constant: the program then holds
+    the circuit's layout, not its parameter values, and runs on any parameters of the same
+    shape, so a model records and compiles its circuit once per batch layout.
+    """
+
+    def __init__(self, gates: list[_Gate], n_qubits: int, batch: int, dtype: torch.dtype) -> None:
+        self.gates, self.n_qubits, self.batch = gates, n_qubits, batch
+        self.cdt, self.rdt = _complex_dtype(dtype)
+        self.cache: dict = {}
+        self.reusable = all(g.reusable for g in gates)
+
+
+def compile_ops(ops: Sequence[Any], wires: Sequence[Any], batch: int, dtype: torch.dtype = torch.complex128,
+                device: torch.device | str | None = None, source: torch.Tensor | None = None) -> Program:
+    """Compile recorded operations (as :func:`adjoint_gradient` takes them) into a :class:`Program`.
+
+    Parameters
+    ----------
+    ops, wires, batch, dtype, device
+        As in :func:`simulate`.
+    source : Tensor[batch, P], optional
+        The tensor the operations' parameters were computed from; its columns are kept by
+        number, so the program can run on other parameters of the same layout.
+
+    Examples
+    --------
+    >>> import pennylane as qml
+    >>> p = torch.zeros(2, 1, dtype=torch.float64, requires_grad=True)
+    >>> program = compile_ops([qml.RY(p[:, 0], wires=0), qml.CZ(wires=[0, 1])], [0, 1], 2, source=p)
+    >>> program.reusable, [g.name for g in program.gates]
+    (True, ['RY', 'CZ'])
+    >>> compile_ops([qml.RY(p[:, 0] * 2, wires=0)], [0], 2, source=p).reusable  # computed from p
+    False
+    """
+    cdt, rdt = _complex_dtype(dtype)
+    gates = _expand(ops, {w: i for i, w in enumerate(wires)}, batch, rdt, device, source=source)
+    return Program(gates, len(wires), batch, cdt)
 
 
 class _Matrices:
@@ -775,16 +851,18 @@ def _pull_back(seg: Sequence[_Gate], mats: _Matrices, grad_u: dict[int, torch.Te
             grad += part
 
 
-def adjoint_gradient(ops: Sequence[Any], wires: Sequence[Any], batch: int, observable: torch.Tensor | PauliSum,
-                     params: torch.Tensor, dtype: torch.dtype = torch.complex128) -> tuple[torch.Tensor, torch.Tensor]:
+def adjoint_gradient(ops: Sequence[Any] | Program, wires: Sequence[Any], batch: int,
+                     observable: torch.Tensor | PauliSum, params: torch.Tensor,
+                     dtype: torch.dtype = torch.complex128) -> tuple[torch.Tensor, torch.Tensor]:
     """Costs ⟨H⟩ and their gradients with respect to ``params`` by the adjoint method.
 
     Parameters
     ----------
-    ops : sequence of PennyLane operations
+    ops : sequence of PennyLane operations, or Program
         Recorded from ``params`` (requires_grad) with broadcasting over ``batch`` samples.
         Read once: the engine keeps what it needs (plain columns of ``params`` by number),
         so a recording the caller does not keep is freed before the states are allocated.
+        Or a reusable :class:`Program` compiled from a recording of the same layout.
     wires, batch, dtype
         As in :func:`simulate`.
     observable : Tensor[2**n] or PauliSum
@@ -801,12 +879,18 @@ def adjoint_gradient(ops: Sequence[Any], wires: Sequence[Any], batch: int, obser
     """
     cdt, rdt = _complex_dtype(dtype)
     n = len(wires)
-    wire_map = {w: i for i, w in enumerate(wires)}
     device = params.device
     with _cpu_threads(2 * batch << n, device):
-        gates = _expand(ops, wire_map, batch, rdt, device, source=params)
+        compiled = isinstance(ops, Program)
+        program = ops if isinstance(ops, Program) else compile_ops(ops, wires, batch, cdt, device, source=params)
         del ops  # the gates hold what they need: a caller that kept no reference frees the recording
-        cache: dict = {}
+        if (program.n_qubits, program.batch, program.cdt) != (n, batch, cdt):
+            raise ValueError(f"the program was compiled for {program.n_qubits} qubits, batch {program.batch}, "
+                             f"{program.cdt}; this call has {n}, {batch}, {cdt}")
+        # Dense steps for a program the caller compiled (and keeps): their layout is worked out once.
+        if compiled and n <= dense_layers.DENSE_QUBITS and (steps := dense_layers.schedule(program, device)):
+            return dense_layers.adjoint(program, steps, params, observable)
+        gates, cache = program.gates, program.cache
         with torch.no_grad():
             runner = _Runner(_zero_state(batch, n, cdt, device), n, cache, inplace=True)
             for lo in range(0, len(gates), SEGMENT):
@@ -1010,5 +1094,5 @@ def chunk_size(n_qubits: int, mode: str, dtype: torch.dtype = torch.complex128,
     return max_memory // per_sample if available is None or max_memory <= available else available // per_sample
 
 
-__all__ = ["simulate", "expectation", "adjoint_gradient", "pauli_sum", "PauliSum", "chunk_size", "BUILDERS",
-           "DEFAULT_MAX_MEMORY", "available_memory", "check_amplitudes"]
+__all__ = ["simulate", "expectation", "adjoint_gradient", "compile_ops", "Program", "pauli_sum", "PauliSum",
+           "chunk_size", "BUILDERS", "DEFAULT_MAX_MEMORY", "available_memory", "check_amplitudes"]

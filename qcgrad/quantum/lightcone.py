@@ -14,7 +14,8 @@ the expectation of P_t in the state that those gates alone prepare on the cone's
 
 :func:`lightcone_plan` tells whether a model's cost splits this way and whether it pays;
 :func:`model_cost` and :func:`model_grad` are what :class:`qcgrad.quantum.CircuitModel`
-dispatches to.
+dispatches to; when the cones are wide but the circuit's cuts are thin (a CNOT staircase),
+:func:`use_lightcone` picks the exact MPS route of :mod:`qcgrad.quantum.mps` instead.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import engine
+from . import dense_layers, engine, mps
 
 #: A term's Pauli words are tracked exactly (as a superset of the words of its Heisenberg-
 #: evolved form) up to this many; beyond it, the term's wires (support) are tracked instead.
@@ -127,9 +128,18 @@ class Plan:
         """Qubits of the widest cone."""
         return max((len(w) for _, w, _ in self.groups), default=0)
 
+    @property
+    def summary(self) -> str:
+        """One line for ``describe()``."""
+        return f"cones of <= {self.width} qubits"
 
-def lightcone_plan(model) -> Plan:
+
+def lightcone_plan(model, *, columns: bool = True, ops: Sequence[Any] | None = None) -> Plan:
     """The light-cone split of a :class:`qcgrad.quantum.CircuitModel`'s cost (see :class:`Plan`).
+
+    ``columns=False`` leaves :attr:`Plan.columns` empty (the per-operation autograd that finds
+    them is most of the plan's cost), for deciding whether cones pay; ``ops``: the model's
+    recording at one sample, when the caller has it.
 
     Examples
     --------
@@ -143,7 +153,8 @@ def lightcone_plan(model) -> Plan:
     terms = pauli_terms(model.cost_spec.observable(model.wires), model.wires)
     if terms is None:
         return Plan(f"cost={model.cost_spec.name!r} is not a sum of Pauli words")
-    ops, op_columns = _structure_ops(model)
+    if ops is None or columns:
+        ops, op_columns = _structure_ops(model, columns)
     # Barriers order nothing in a simulation: they reach no wire.
     op_wires = [() if op.name in ("Barrier", "Identity") else tuple(op.wires.tolist()) for op in ops]
     constant = 0.0
@@ -156,26 +167,26 @@ def lightcone_plan(model) -> Plan:
         groups.setdefault((tuple(inside), tuple(cone)), []).append((coeff, word))
     plan = tuple((list(k[0]), list(k[1]), v) for k, v in groups.items())
     amplitudes = sum(1 << len(cone) for _, cone, _ in plan)
-    columns = tuple(set().union(*(op_columns[k] for k in indices)) for indices, _, _ in plan)
-    return Plan(None, constant, plan, pays=2 * amplitudes < 1 << model.n_qubits, columns=columns)
+    found = tuple(set().union(*(op_columns[k] for k in indices)) for indices, _, _ in plan) if columns else ()
+    return Plan(None, constant, plan, pays=2 * amplitudes < 1 << model.n_qubits, columns=found)
 
 
-def _structure_ops(model) -> tuple[list, list[set[int]]]:
+def _structure_ops(model, columns: bool = True) -> tuple[list, list[set[int]]]:
     """The model's recorded operations at one parameter sample (the structure is the same
     for every sample: parameters change angles and axes, never wires), and the parameter
-    columns each depends on."""
-    params = model.sample_params(torch.Generator().manual_seed(0), 2).requires_grad_(True)
+    columns each depends on (empty without ``columns``)."""
+    params = model.sample_params(torch.Generator().manual_seed(0), 2).requires_grad_(columns)
     with torch.enable_grad():
         ops = model._record(params)
-        columns: list[set[int]] = []
-        for op in ops:
+        found: list[set[int]] = []
+        for op in ops if columns else ():
             data = [d for d in op.data if isinstance(d, torch.Tensor) and d.requires_grad]
             if not data:
-                columns.append(set())
+                found.append(set())
                 continue
-            found = torch.autograd.grad(torch.stack([d.sum() for d in data]).sum(), params, retain_graph=True)[0]
-            columns.append(set(found.abs().sum(0).nonzero()[:, 0].tolist()))
-    return ops, columns
+            grad = torch.autograd.grad(torch.stack([d.sum() for d in data]).sum(), params, retain_graph=True)[0]
+            found.append(set(grad.abs().sum(0).nonzero()[:, 0].tolist()))
+    return ops, found
 
 
 # --- simulation per cone -----------------------------------------------------------------------
@@ -226,18 +237,38 @@ def cone_gradient(ops: Sequence[Any], plan: Plan, batch: int, params: torch.Tens
     return cost, grad
 
 
-def use_lightcone(model, lightcone: bool | str) -> Plan | None:
+def use_lightcone(model, lightcone: bool | str) -> Plan | mps.MpsPlan | None:
     """The plan to run, or None for the full engine, for the knob ``lightcone``:
-    ``"auto"`` (when the cost splits and it pays), True (when the cost splits; else a
-    warning that says why, and the full engine) or False."""
+
+    - ``"auto"``: light cones when the cost splits and they pay, else the exact MPS route
+      (:mod:`qcgrad.quantum.mps`) when it pays, else the full engine;
+    - True: light cones when they pay, else the MPS route when it applies and fits the
+      memory budget, else light cones when the cost splits at all; else a warning that says
+      why, and the full engine;
+    - False: the full engine.
+
+    ``"auto"`` keeps the full engine for circuits of at most
+    :data:`qcgrad.quantum.dense_layers.DENSE_QUBITS` qubits without planning: their states are
+    a few dozen amplitudes, so planning alone would cost more than a call saves.
+    """
     if lightcone is False or model.device != "engine":
         return None
-    plan = lightcone_plan(model)
-    if plan.reason is not None:
-        if lightcone is True:
-            warnings.warn(f"lightcone=True: {plan.reason}; running the full engine", stacklevel=3)
+    if lightcone == "auto" and model.n_qubits <= dense_layers.DENSE_QUBITS:
         return None
-    return plan if lightcone is True or plan.pays else None
+    ops = _structure_ops(model, columns=False)[0]
+    plan = lightcone_plan(model, columns=False, ops=ops)
+    if plan.reason is None and plan.pays:
+        return lightcone_plan(model)
+    chain = mps.mps_plan(model, ops=ops)
+    if chain.reason is None and (chain.pays or (lightcone is True and chain.fits)):
+        return chain
+    if lightcone is not True:
+        return None
+    if plan.reason is None:
+        return lightcone_plan(model)
+    why = plan.reason if chain.reason in (None, plan.reason) else f"{plan.reason}; the MPS route: {chain.reason}"
+    warnings.warn(f"lightcone=True: {why}; running the full engine", stacklevel=3)
+    return None
 
 
 def _chunked(model, plan: Plan, params: torch.Tensor, mode: str, fn) -> torch.Tensor:
@@ -245,16 +276,26 @@ def _chunked(model, plan: Plan, params: torch.Tensor, mode: str, fn) -> torch.Te
     return torch.cat([fn(params[lo: lo + step]) for lo in range(0, params.shape[0], step)])
 
 
-def model_cost(model, plan: Plan, params: torch.Tensor) -> torch.Tensor:
-    """``CircuitModel.cost`` by light cones (differentiable by autograd)."""
+def model_cost(model, plan: Plan | mps.MpsPlan, params: torch.Tensor) -> torch.Tensor:
+    """``CircuitModel.cost`` by light cones, or by the MPS route for an
+    :class:`~qcgrad.quantum.mps.MpsPlan` (differentiable by autograd)."""
+    if isinstance(plan, mps.MpsPlan):
+        return mps.model_cost(model, plan, params)
     return _chunked(model, plan, params, "forward", lambda p: cone_expectation(
         model._record(p), plan, p.shape[0], model.dtype, p.device))
 
 
-def model_grad(model, plan: Plan, params: torch.Tensor, indices: Sequence[int] | None = None) -> torch.Tensor:
+def model_grad(model, plan: Plan | mps.MpsPlan, params: torch.Tensor,
+               indices: Sequence[int] | None = None) -> torch.Tensor:
     """``CircuitModel.grad`` by light cones and the adjoint method: ``[S, n_params]``, or
-    ``[S, k]`` for ``indices``, which simulates only the cones that contain them."""
+    ``[S, k]`` for ``indices``, which simulates only the cones that contain them. An
+    :class:`~qcgrad.quantum.mps.MpsPlan` runs the MPS route (all partials in one backward pass)."""
+    if isinstance(plan, mps.MpsPlan):
+        return mps.model_grad(model, plan, params, indices)
     if indices is not None:
+        if plan.groups and not plan.columns:
+            raise ValueError("this plan was built with columns=False, so it cannot select the cones of "
+                             "requested partials; build it with lightcone_plan(model)")
         wanted = {int(i) for i in indices}
         keep = [k for k, cols in enumerate(plan.columns) if cols & wanted]
         plan = Plan(None, 0.0, tuple(plan.groups[k] for k in keep), plan.pays,

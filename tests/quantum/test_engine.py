@@ -78,7 +78,7 @@ def test_adjoint_gradient_of_a_view_of_params_is_the_same():
 @pytest.mark.skipif(sys.version_info < (3, 11), reason="CPython moves call arguments into the callee from 3.11")
 def test_adjoint_frees_a_recording_nobody_keeps(monkeypatch):
     from qcgrad.quantum import circuit
-    qc = circuit("random_pauli", n_qubits=3, n_layers=2)
+    qc = circuit("random_pauli", n_qubits=3, n_layers=2, lightcone=False)  # the adjoint path's recording only
     recorded, alive = [], []
     expand, seed = engine._expand, engine._seed_adjoint
 
