@@ -157,7 +157,7 @@ def test_params_callable_must_return_a_selection_not_another_callable():
 PUBLIC_0_2 = {
     "qcgrad": ["hybrid", "HybridModel", "Study", "Claim", "claim_value", "claim_variance", "claim_base",
                "verdict_table", "theory", "__version__"],
-    "qcgrad.quantum": ["from_qnode", "PerSample", "device_decomposition"],
+    "qcgrad.quantum": ["from_qnode", "PerSample", "device_decomposition", "lightcone", "mps"],
     "qcgrad.classical": ["from_module", "ModuleModel"],
     "qcgrad.theory": ["dla", "predict", "DLA", "Prediction", "predicted", "compare_theory", "chi1", "critical_std",
                       "depth_scale", "fixed_point"],

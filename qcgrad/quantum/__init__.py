@@ -1,7 +1,7 @@
 """Parameterized quantum circuits as qcgrad Models, with a batched torch engine."""
 from collections.abc import Callable
 
-from . import density, noise, shots
+from . import density, lightcone, mps, noise, shots
 from .ansatze import ANSATZ_SPECS, TOPOLOGIES, random_pauli, tensor_product
 from .circuits import CircuitModel, circuit
 from .costs import COST_SPECS, heisenberg, make_cost, tfim
@@ -23,5 +23,5 @@ __all__ = [
     "ANSATZE", "COSTS", "INITS", "DEVICES", "TOPOLOGIES", "CHANNELS", "CircuitModel", "circuit",
     "random_pauli", "tensor_product", "tfim", "heisenberg", "make_cost", "layerwise_train",
     "LayerwiseResult", "Noise", "ShotDecomposition", "decompose_variance", "density", "noise", "shots",
-    "AxisRotation", "from_qnode", "PerSample", "device_decomposition",
+    "AxisRotation", "from_qnode", "PerSample", "device_decomposition", "lightcone", "mps",
 ]

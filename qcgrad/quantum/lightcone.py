@@ -137,7 +137,7 @@ class Plan:
 def lightcone_plan(model, *, columns: bool = True, ops: Sequence[Any] | None = None) -> Plan:
     """The light-cone split of a :class:`qcgrad.quantum.CircuitModel`'s cost (see :class:`Plan`).
 
-    ``columns=False`` leaves :attr:`Plan.columns` empty (the per-operation autograd that finds
+    ``columns=False`` leaves ``Plan.columns`` empty (the per-operation autograd that finds
     them is most of the plan's cost), for deciding whether cones pay; ``ops``: the model's
     recording at one sample, when the caller has it.
 
@@ -210,7 +210,7 @@ def cone_expectation(ops: Sequence[Any], plan: Plan, batch: int, dtype: torch.dt
     """⟨H⟩ per sample from ``plan``'s cones, each simulated on its own qubits.
 
     ``ops`` are recorded on wire positions 0..n−1 with broadcasting over ``batch``, as for
-    :func:`qcgrad.quantum.engine.simulate`.
+    ``qcgrad.quantum.engine.simulate``.
     """
     _, rdt = engine._complex_dtype(dtype)
     total = torch.full((batch,), plan.constant, dtype=rdt, device=device)
@@ -224,7 +224,7 @@ def cone_gradient(ops: Sequence[Any], plan: Plan, batch: int, params: torch.Tens
                   dtype: torch.dtype = torch.complex128) -> tuple[torch.Tensor, torch.Tensor]:
     """⟨H⟩ and its gradient with respect to ``params`` from ``plan``'s cones.
 
-    Each cone runs :func:`qcgrad.quantum.engine.adjoint_gradient` on its qubits, so a
+    Each cone runs ``qcgrad.quantum.engine.adjoint_gradient`` on its qubits, so a
     parameter gets contributions only from the terms whose cones contain its gates.
     """
     _, rdt = engine._complex_dtype(dtype)
@@ -248,7 +248,7 @@ def use_lightcone(model, lightcone: bool | str) -> Plan | mps.MpsPlan | None:
     - False: the full engine.
 
     ``"auto"`` keeps the full engine for circuits of at most
-    :data:`qcgrad.quantum.dense_layers.DENSE_QUBITS` qubits without planning: their states are
+    ``qcgrad.quantum.dense_layers.DENSE_QUBITS`` qubits without planning: their states are
     a few dozen amplitudes, so planning alone would cost more than a call saves.
     """
     if lightcone is False or model.device != "engine":

@@ -1,7 +1,7 @@
 """Exact matrix-product-state route for circuits whose light cones are wide but whose cuts are thin.
 
 A two-qubit gate G on wires i < j is a sum of K products, G = Σ_k L_k ⊗ R_k, with K ≤ 4: the
-blocks of G in a basis of 2x2 operators on one of its wires (matrix units |a⟩⟨b|, or Pauli
+blocks of G in a basis of 2x2 operators on one of its wires (matrix units ``|a⟩⟨b|``, or Pauli
 matrices), keeping the blocks that are not zero by structure, on the side and in the basis
 with the fewest (a CNOT or CZ: 2, its control's projectors; an IsingXX: 2, in Paulis; a
 SWAP: 4). Applied to an MPS as an MPO, with the index k carried through the sites between i
@@ -363,7 +363,7 @@ def mps_expectation(ops: Sequence[Any], plan: MpsPlan, batch: int, dtype: torch.
     """⟨H⟩ per sample by the exact MPS route (differentiable by torch autograd).
 
     ``ops`` are recorded on wire positions 0..n−1 with broadcasting over ``batch``, as for
-    :func:`qcgrad.quantum.engine.simulate`; ``n`` is the plan's (``len(plan.bonds) + 1``).
+    ``qcgrad.quantum.engine.simulate``; ``n`` is the plan's (``len(plan.bonds) + 1``).
     One sweep from the left keeps every site joined to its left environment, one from the
     right every site's bra joined to its right environment; a one-site term is then one
     elementwise product, a longer term carries its Paulis from its first site to its last.
