@@ -11,7 +11,12 @@ reaches. The bound assumes each pass over the states reads and writes them once:
 so ``fraction = bound_s / seconds`` (1.0 = memory-bound at peak). Without a CUDA device the
 JSON says "no CUDA device" and nothing is timed.
 
+At n = 26..30 one point of S = 200 takes minutes (a 30-qubit complex128 state is 16 GiB):
+``--seconds-per-point`` lowers S per n so that the bandwidth bound of a point stays within
+it (S is recorded per row; the fraction of the bound does not depend on S).
+
     python benchmarks/bench_gpu.py --out benchmarks/results [--quick] [--n-min 16 --n-max 24]
+    python benchmarks/bench_gpu.py --out benchmarks/results --n-min 26 --n-max 30 --seconds-per-point 30
 """
 from __future__ import annotations
 
@@ -64,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-memory", type=float, default=0.5,
                     help="fraction of free GPU memory for one batch of states")
     ap.add_argument("--peak-bandwidth", type=float, default=None, help="bytes/s; default from the device name")
+    ap.add_argument("--seconds-per-point", type=float, default=None,
+                    help="lower S per n so that a point's bandwidth bound fits this many seconds (at least 2)")
     args = ap.parse_args(argv)
     workload = {"ansatz": "random_pauli", "cost": "zz", "n_layers": args.layers, "n_samples": args.samples,
                 "params": "first", "dtype": args.dtype,
@@ -90,10 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     for n in range(args.n_min, n_max + 1):
         # Above n = 20 one run takes seconds and its spread is small: time it once.
         repeats = 1 if args.quick or n > 20 else 3
-        seconds = time_gpu(n, args.layers, args.samples, dtype, max_memory, repeats)
         passes = passes_per_circuit(n, args.layers)
-        moved = 2 * (2 * args.samples) * (1 << n) * amp_bytes * passes
-        row = {"n_qubits": n, "seconds": seconds, "passes": passes, "bytes_moved": moved,
+        per_sample = 2 * 2 * (1 << n) * amp_bytes * passes  # bytes one sample's 2 shifted states move
+        samples = args.samples if args.seconds_per_point is None else \
+            max(2, min(args.samples, int(args.seconds_per_point * peak / per_sample)))
+        seconds = time_gpu(n, args.layers, samples, dtype, max_memory, repeats)
+        moved = samples * per_sample
+        row = {"n_qubits": n, "n_samples": samples, "seconds": seconds, "passes": passes, "bytes_moved": moved,
                "bandwidth_bound_s": moved / peak, "fraction_of_bandwidth_bound": moved / peak / seconds}
         rows.append(row)
         print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True)
