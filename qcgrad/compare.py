@@ -95,7 +95,7 @@ class Result:
     def row(self) -> dict[str, Any]:
         fit, theory = self.fit, self.theory_fit
         return {"series": self.series.label, "knob": self.scan.knob, "converged": self.scan.converged(),
-                "kind": fit.kind if fit else "-", "rate": fit.rate if fit else float("nan"),
+                "kind": fit.kind if fit else "-", "rate": fit.rate if fit else None,
                 "rate_ci": list(fit.rate_ci) if fit else None, "base": fit.base if fit else None,
                 "r2": fit.r2 if fit else None,
                 "theory_rate": theory.rate if theory else None, "theory_base": theory.base if theory else None,
@@ -120,11 +120,12 @@ def format_table(results: list[Result]) -> str:
     lines = [head, "-" * len(head)]
     for r in results:
         row = r.row()
+        rate = "-" if row["rate"] is None else f"{row['rate']:.3f}"
         ci = "-" if row["rate_ci"] is None else f"[{row['rate_ci'][0]:.3f}, {row['rate_ci'][1]:.3f}]"
         base = "-" if row["base"] is None else f"{row['base']:.3f}"
         flat = "yes" if row["converged"] else "no"
         theory = "-" if row["theory_rate"] is None else (
             f"{row['theory_rate']:.3f}" + ("" if row["theory_base"] is None else f" ({row['theory_base']:.3g})"))
-        lines.append(f"{row['series']:34} {row['knob']:9} {row['kind']:12} {row['rate']:8.3f} "
+        lines.append(f"{row['series']:34} {row['knob']:9} {row['kind']:12} {rate:>8} "
                      f"{ci:>18} {base:>7} {theory:>17} {flat:>9} {row['model_kind']:>9}")
     return "\n".join(lines)

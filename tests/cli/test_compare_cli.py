@@ -24,7 +24,9 @@ def test_compare_writes_table_figure_and_records(tmp_path, capsys):
     assert all(r["prediction"]["variance"] > 0 for r in sig["records"])
     assert abs(sig["theory_rate"] / sig["fit"]["rate"] - 1) < 0.2
     depth_curve = payload["series"][-1]
-    assert depth_curve["knob"] == "n_layers" and depth_curve["fit"] is None
+    assert depth_curve["knob"] == "n_layers" and depth_curve["fit"] is None and depth_curve["rate"] is None
+    assert "NaN" not in (out / "compare.json").read_text()  # strict JSON: no fit is null, not NaN
+    assert "nan" not in table
 
 
 def test_compare_refuses_too_few_points(tmp_path, capsys):
