@@ -6,7 +6,6 @@ process outlives the sweep that started it.
 """
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -18,20 +17,9 @@ from qcgrad.cli import main
 from qcgrad.sweep import load, run
 
 sys.path.insert(0, str(Path(__file__).parent / "sweep"))
-from sweep_helpers import KILL_POINTS, KILL_STUDY, TINY, store_rows  # noqa: E402
+from sweep_helpers import KILL_POINTS, KILL_STUDY, TINY, done_points, store_rows  # noqa: E402
 
 PYTHON_CLI = "import sys; from qcgrad.cli import main; sys.exit(main(sys.argv[1:]))"
-
-
-def _done(path: Path) -> int:
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return db.execute("SELECT count(*) FROM points WHERE status = 'done'").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.Error:  # not created yet
-        return 0
 
 
 def _descendants(pid: int) -> list[int]:
@@ -90,13 +78,13 @@ def test_a_killed_process_pool_sweep_leaves_no_workers_and_resumes_exactly(tmp_p
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 180
     workers: set[int] = set()
-    while _done(killed) < 1 and proc.poll() is None and time.monotonic() < deadline:
+    while done_points(killed) < 1 and proc.poll() is None and time.monotonic() < deadline:
         workers |= set(_descendants(proc.pid))
         time.sleep(0.02)
     workers |= set(_descendants(proc.pid))
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    finished_at_kill = _done(killed)
+    finished_at_kill = done_points(killed)
     assert 1 <= finished_at_kill < KILL_POINTS, "the kill must land mid-run for this test to mean anything"
     assert len(workers) >= 2, f"expected the pool's worker processes, found {sorted(workers)}"
     # A started worker notices its parent's death at once (or within PARENT_POLL); one still

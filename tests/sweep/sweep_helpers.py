@@ -48,3 +48,15 @@ def store_rows(path: Path) -> list[tuple]:
         return db.execute(f"SELECT {', '.join(names)} FROM points ORDER BY point_id").fetchall()
     finally:
         db.close()
+
+
+def done_points(path: Path) -> int:
+    """Points stored as done so far, read without writing (0 before the store exists)."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT count(*) FROM points WHERE status = 'done'").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:  # not created yet
+        return 0

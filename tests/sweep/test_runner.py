@@ -1,14 +1,13 @@
 import math
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
 import pytest
 import torch
-from sweep_helpers import KILL_STUDY, TINY, store_rows, study
+from sweep_helpers import KILL_STUDY, TINY, done_points, store_rows, study
 
 from qcgrad import classical
 from qcgrad.cli import main
@@ -75,19 +74,6 @@ def test_a_failed_point_is_recorded_and_retried_alone(tmp_path, monkeypatch):
     assert all(r["status"] == "done" for r in retry.records)
 
 
-
-
-def _done(path):
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            return db.execute("SELECT count(*) FROM points WHERE status = 'done'").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.Error:  # not created yet
-        return 0
-
-
 @pytest.mark.slow
 def test_a_sweep_killed_mid_run_resumes_to_the_uninterrupted_result(tmp_path):
     config = tmp_path / "kill.toml"
@@ -97,11 +83,11 @@ def test_a_sweep_killed_mid_run_resumes_to_the_uninterrupted_result(tmp_path):
                "sweep", str(config), "--store", str(killed), "--quiet"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while _done(killed) < 2 and proc.poll() is None and time.monotonic() < deadline:
+    while done_points(killed) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    finished_at_kill = _done(killed)
+    finished_at_kill = done_points(killed)
     assert 2 <= finished_at_kill < 8, "the kill must land mid-run for this test to mean anything"
     assert main(command[3:]) == 0  # the restart (in this process: resuming does not depend on where)
     run(config, store=clean)
