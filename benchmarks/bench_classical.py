@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from functools import partial
 from pathlib import Path
 
 import torch
+from timing import best_time
 
 import qcgrad as qg
 from qcgrad.seeding import sample_block
@@ -43,21 +43,6 @@ def loop_gradients(model, theta: torch.Tensor, indices: torch.Tensor) -> torch.T
         (g,) = torch.autograd.grad(model.sample_cost(p), p)
         rows.append(g[indices])
     return torch.stack(rows)
-
-
-def best_time(fn, repeats: int) -> tuple[float, float, torch.Tensor]:
-    """Best wall time and best CPU time of ``repeats`` calls, and the last result.
-
-    The minimum is the least disturbed run on a shared machine; CPU time is reported too
-    because it is less sensitive to other processes than wall time.
-    """
-    wall, cpu, out = float("inf"), float("inf"), None
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        out = fn()
-        wall = min(wall, time.perf_counter() - start)
-        cpu = min(cpu, time.process_time() - start_cpu)
-    return wall, cpu, out
 
 
 def run(samples: int, seed: int, dtype: str) -> list[dict]:

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import torch
+from timing import interleaved_best
 
 import qcgrad as qg
 from qcgrad.quantum import engine
@@ -122,18 +123,6 @@ def _tensorcircuit(n: int, n_layers: int, s: int) -> tuple:
     return (lambda: fn(theta, codes)[1].block_until_ready()), time.perf_counter() - t0
 
 
-def _best(calls: dict, rounds: int) -> dict:
-    """Best seconds per name, the calls interleaved round by round (a shared host's load
-    then falls on all of them alike)."""
-    best = dict.fromkeys(calls, math.inf)
-    for _ in range(rounds):
-        for name, call in calls.items():
-            t0 = time.perf_counter()
-            call()
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return best
-
-
 def all_partials(n_max: int, n_layers: int, s: int, tensorcircuit: bool, save=None) -> list[dict]:
     """All-partials rows: engine first call and steady state, TensorCircuit side by side
     (steady states interleaved call by call, best of 5 rounds; 2 above 8 qubits).
@@ -146,7 +135,7 @@ def all_partials(n_max: int, n_layers: int, s: int, tensorcircuit: bool, save=No
             calls["tensorcircuit_s"], compile_s = _tensorcircuit(n, n_layers, s)
             if n <= 6:
                 row["tensorcircuit_first_s"] = compile_s
-        row.update(_best(calls, rounds=5 if n <= 8 else 2))
+        row.update(interleaved_best(calls, rounds=5 if n <= 8 else 2))
         if tensorcircuit:
             row["steady_ratio_tc_over_engine"] = row["tensorcircuit_s"] / row["engine_all_s"]
         row["engine_first_over_steady"] = row["engine_all_first_s"] / row["engine_all_s"]

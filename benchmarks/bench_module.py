@@ -21,10 +21,10 @@ import argparse
 import json
 import platform
 import sys
-import time
 from pathlib import Path
 
 import torch
+from timing import best_time
 
 import qcgrad as qg
 from qcgrad.seeding import sample_block
@@ -43,17 +43,6 @@ def loop_gradients(model, theta: torch.Tensor) -> torch.Tensor:
         (g,) = torch.autograd.grad(model.sample_cost(p), p)
         rows.append(g)
     return torch.stack(rows)
-
-
-def best_time(fn, repeats: int) -> tuple[float, float, torch.Tensor]:
-    """Best wall and CPU time of ``repeats`` calls (the least disturbed run), and the last result."""
-    wall, cpu, out = float("inf"), float("inf"), None
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        out = fn()
-        wall = min(wall, time.perf_counter() - start)
-        cpu = min(cpu, time.process_time() - start_cpu)
-    return wall, cpu, out
 
 
 def run(samples: int, batch: int, width: int, dtype: str, seed: int, repeats: int) -> dict:

@@ -23,11 +23,11 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import time
 from pathlib import Path
 
 import pennylane as qml
 import torch
+from timing import best_time
 
 import qcgrad as qg
 from qcgrad.optim import train
@@ -35,16 +35,6 @@ from qcgrad.seeding import sample_block
 
 DAMPING = 1e-3
 LR = 0.05
-
-
-def _best(fn, repeats: int = 3) -> float:
-    """Fastest of ``repeats`` calls (the least disturbed by other load on the host)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def _pennylane_node(qc, approx: str):
@@ -73,7 +63,7 @@ def _pennylane_steps(qc, init: torch.Tensor, approx: str, steps: int) -> tuple[f
                 p = opt.step(node, p)
                 if s == 0:
                     first.append(torch.as_tensor(p.numpy()))
-    return _best(run, repeats=1), torch.stack(first)
+    return best_time(run, 1)[0], torch.stack(first)
 
 
 def main() -> None:
@@ -99,7 +89,8 @@ def main() -> None:
     per_step = {}
     for name, (optimizer, approx) in sides.items():
         qcgrad_run(optimizer, approx, 2)  # warm-up: lazy imports, cached matrices, the block structure
-        per_step[name] = _best(lambda o=optimizer, a=approx: qcgrad_run(o, a, args.steps)) / args.steps
+        wall = best_time(lambda o=optimizer, a=approx: qcgrad_run(o, a, args.steps), 3)[0]
+        per_step[name] = wall / args.steps
 
     pennylane = {}
     for approx, steps in (("block-diag", args.pl_steps), ("full", args.pl_full_steps)):

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import platform
 import sys
-import time
 from pathlib import Path
 
 import pennylane as qml
 from pennylane.liealg import lie_closure
+from timing import best_time
 
 import qcgrad as qg
 from qcgrad.theory import dla, pauli
@@ -36,27 +35,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "theory")
 from freefermion import free_fermion  # noqa: E402
 
 
-def best(fn, repeats: int) -> tuple[float, object]:
-    out, t = None, math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        t = min(t, time.perf_counter() - t0)
-    return t, out
-
-
 def case(name: str, model, repeats: int, peer: bool) -> dict:
     reading = read_circuit(model)
-    t_read, _ = best(lambda: read_circuit(model), repeats)
-    t_closure, (elements, full) = best(lambda: _closure(reading.generators, model.n_qubits, 10 ** 7), repeats)
-    t_dla, g = best(lambda: dla(model, max_dim=10 ** 7), repeats)
+    t_read, _, _ = best_time(lambda: read_circuit(model), repeats)
+    t_closure, _, (elements, full) = best_time(lambda: _closure(reading.generators, model.n_qubits, 10 ** 7), repeats)
+    t_dla, _, g = best_time(lambda: dla(model, max_dim=10 ** 7), repeats)
     row = {"case": name, "n_qubits": model.n_qubits, "dim": g.dim, "full": g.full,
            "ideals": [i.kind for i in g.ideals], "center_dim": g.center_dim,
            "elements_enumerated": len(elements), "seconds_read": t_read, "seconds_closure": t_closure,
            "seconds_dla": t_dla}
     if peer:
         gens = [pauli.to_pennylane(s, model.n_qubits) for s in reading.generators]
-        t_pl, out = best(lambda: lie_closure(gens, pauli=True), 1)
+        t_pl, _, out = best_time(lambda: lie_closure(gens, pauli=True), 1)
         row.update(pennylane_lie_closure_seconds=t_pl, pennylane_dim=len(out), speedup_closure=t_pl / t_closure)
     return row
 

@@ -15,11 +15,11 @@ import argparse
 import json
 import math
 import platform
-import time
 from pathlib import Path
 
 import pennylane as qml
 import torch
+from timing import interleaved_best
 
 import qcgrad as qg
 from qcgrad.quantum import AxisRotation
@@ -45,21 +45,6 @@ def user_model(n: int, n_layers: int):
                               state_prep=ry_quarter, cost="zz")
 
 
-def best_times(calls: dict, rounds: int) -> dict:
-    """Best time of each call over ``rounds`` rounds that run every call once, alternating, after
-    one warm-up round: load on the shared host hits all of them alike, and the minimum keeps
-    the quietest moment of each."""
-    for fn in calls.values():
-        fn()
-    best = dict.fromkeys(calls, math.inf)
-    for _ in range(rounds):
-        for name, fn in calls.items():
-            t0 = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
@@ -76,7 +61,7 @@ def main() -> None:
         params = built_in.sample_params(torch.Generator().manual_seed(n), args.samples)
         assert torch.equal(params, user.sample_params(torch.Generator().manual_seed(n), args.samples))
         for which, indices in (("first", torch.tensor([0])), ("all", None)):
-            times = best_times({name: (lambda m=model, p=params, i=indices: m.grad(p, i))
+            times = interleaved_best({name: (lambda m=model, p=params, i=indices: m.grad(p, i))
                                 for name, model in (("built_in", built_in), ("user", user))}, repeats)
             diff = (built_in.grad(params, indices) - user.grad(params, indices)).abs().max().item()
             rows.append({"n_qubits": n, "params": which, "built_in_s": times["built_in"], "user_s": times["user"],
