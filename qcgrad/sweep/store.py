@@ -122,6 +122,20 @@ def _process_exists(pid: int) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _closed_on_error(path: Path, db: sqlite3.Connection) -> Iterator[None]:
+    """Close ``db`` when the checks run inside fail, SQLite's own errors reported as a file
+    that is not a usable store (the refusals the checks raise pass through as they are)."""
+    try:
+        yield
+    except sqlite3.DatabaseError as err:
+        db.close()
+        raise _not_a_store(path, f"SQLite says: {err}") from None
+    except ValueError:
+        db.close()
+        raise
+
+
 def _tables(db: sqlite3.Connection) -> set[str]:
     return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
@@ -192,21 +206,15 @@ class Store:
             db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
         except sqlite3.OperationalError as err:
             raise _not_writable(path, err) from None
-        try:
-            cls._prepare(path, db, create)
-            _wal_mode(db)  # readers never block the writer; commits are appends
-            db.execute("PRAGMA synchronous=FULL")  # a committed point survives a crash of the machine
-        except sqlite3.OperationalError as err:
-            db.close()
-            if "readonly" in str(err) or "unable to open" in str(err):
-                raise _not_writable(path, err) from None
-            raise _not_a_store(path, f"SQLite says: {err}") from None
-        except sqlite3.DatabaseError as err:
-            db.close()
-            raise _not_a_store(path, f"SQLite says: {err}") from None
-        except ValueError:
-            db.close()
-            raise
+        with _closed_on_error(path, db):
+            try:
+                cls._prepare(path, db, create)
+                _wal_mode(db)  # readers never block the writer; commits are appends
+                db.execute("PRAGMA synchronous=FULL")  # a committed point survives a crash of the machine
+            except sqlite3.OperationalError as err:
+                if "readonly" in str(err) or "unable to open" in str(err):
+                    raise _not_writable(path, err) from None
+                raise
         return cls(path, db)
 
     @staticmethod
@@ -283,17 +291,11 @@ class Store:
                 tables = _tables(db)
         except sqlite3.DatabaseError as err:
             raise _not_a_store(path, f"SQLite says: {err}") from None
-        try:
+        with _closed_on_error(path, db):
             if _unfinished(db, tables):
                 raise _not_a_store(path, "a store whose creation did not finish: it holds no points; run "
                                          "`qcgrad sweep` on it to complete it", UnfinishedStore)
             cls._check_finished(path, db, tables)
-        except sqlite3.DatabaseError as err:
-            db.close()
-            raise _not_a_store(path, f"SQLite says: {err}") from None
-        except ValueError:
-            db.close()
-            raise
         return db
 
     @contextlib.contextmanager
