@@ -1079,11 +1079,10 @@ def chunk_size(n_qubits: int, mode: str, dtype: torch.dtype = torch.complex128,
     if mode not in STATES_PER_SAMPLE:
         raise ValueError(f"mode={mode!r} is not allowed; use one of {sorted(STATES_PER_SAMPLE)}")
     cdt, _ = _complex_dtype(dtype)
-    itemsize = torch.empty((), dtype=cdt).element_size()
     states = STATES_PER_SAMPLE[mode] * copies
-    per_sample = (1 << n_qubits) * itemsize * states
+    per_sample = (1 << n_qubits) * amplitude_bytes(dtype) * states
     available = available_memory()
-    limit = max_memory if available is None else min(max_memory, available)
+    limit = memory_limit(max_memory)
     if per_sample > limit:
         smaller = " or complex64 (dtype=torch.float32)" if cdt == torch.complex128 else ""
         raise ValueError(f"one sample of the {mode} pass on {n_qubits} qubits needs {_gib(per_sample)} "
@@ -1091,8 +1090,20 @@ def chunk_size(n_qubits: int, mode: str, dtype: torch.dtype = torch.complex128,
                          f"more than max_memory={max_memory} ({_gib(max_memory)})"
                          + ("" if available is None else f" / the {_gib(available)} available")
                          + f"; raise max_memory if the machine has it, or use fewer qubits{smaller}")
-    return max_memory // per_sample if available is None or max_memory <= available else available // per_sample
+    return limit // per_sample
+
+
+def amplitude_bytes(dtype: torch.dtype) -> int:
+    """Bytes of one complex amplitude for a model ``dtype`` (16 for float64/complex128)."""
+    return torch.empty((), dtype=_complex_dtype(dtype)[0]).element_size()
+
+
+def memory_limit(max_memory: int) -> int:
+    """The bytes a batch may use: ``max_memory``, or the memory available when that is less."""
+    available = available_memory()
+    return max_memory if available is None else min(max_memory, available)
 
 
 __all__ = ["simulate", "expectation", "adjoint_gradient", "compile_ops", "Program", "pauli_sum", "PauliSum",
-           "chunk_size", "BUILDERS", "DEFAULT_MAX_MEMORY", "available_memory", "check_amplitudes"]
+           "chunk_size", "amplitude_bytes", "memory_limit", "BUILDERS", "DEFAULT_MAX_MEMORY", "available_memory",
+           "check_amplitudes"]

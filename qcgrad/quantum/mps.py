@@ -205,9 +205,9 @@ def mps_plan(model, ops: Sequence[Any] | None = None) -> MpsPlan:
     bonds, elements = _bond_growth(structure, n)
     words = [w for _, w in terms if w]
     elements += _environment_elements(bonds, words)
-    itemsize = _itemsize(model.dtype)
+    itemsize = engine.amplitude_bytes(model.dtype)
     per_sample = int(_AUTOGRAD_FACTOR * elements * itemsize)
-    limit = _limit(model.max_memory)
+    limit = engine.memory_limit(model.max_memory)
     fits = per_sample <= limit
     # Work per sample, in complex multiply-adds, forward and backward (about 3x the forward):
     # gates write their site tensors (2 per element), environments cost 4 χl χr (χl + χr) per
@@ -248,15 +248,6 @@ def _environment_elements(bonds: list[int], words: list[dict[int, str]]) -> int:
     for w in words:
         total += sum(2 * step[q] for q in range(min(w), max(w) + 1))
     return total
-
-
-def _itemsize(dtype: torch.dtype) -> int:
-    return torch.empty((), dtype=engine._complex_dtype(dtype)[0]).element_size()
-
-
-def _limit(max_memory: int) -> int:
-    available = engine.available_memory()
-    return max_memory if available is None else min(max_memory, available)
 
 
 # --- simulation ------------------------------------------------------------------------------
@@ -418,7 +409,7 @@ def mps_expectation(ops: Sequence[Any], plan: MpsPlan, batch: int, dtype: torch.
 def _chunked(model, plan: MpsPlan, params: torch.Tensor, fn) -> torch.Tensor:
     """``fn`` over chunks of samples that fit the memory budget; raises before allocating when
     one sample does not."""
-    limit = _limit(model.max_memory)
+    limit = engine.memory_limit(model.max_memory)
     if plan.bytes_per_sample > limit:
         raise ValueError(f"one sample of the MPS route (bond <= {plan.max_bond}) needs "
                          f"{plan.bytes_per_sample / 2**30:.3g} GiB, more than max_memory={model.max_memory}"
