@@ -222,3 +222,19 @@ def test_from_module_and_hybrid_are_models():
     both = qg.hybrid(qc, angles=nn.Linear(2, 2), inputs=torch.ones(1, 2, dtype=torch.float64))
     assert isinstance(both, qg.Model)
     assert both.cost(both.sample_params(torch.Generator().manual_seed(0), 3)).shape == (3,)
+
+
+def test_the_routes_a_circuit_runs_are_named_in_describe():
+    # lightcone="auto": cones for a brickwork, the MPS route for the CNOT staircase (bond 2^L), nothing
+    # named for the full engine (lightcone=False, and up to six qubits).
+    routes = {
+        ("alternating_layered", 40, "auto"): "cones of <= 4 qubits",
+        ("hardware_efficient", 40, "auto"): "mps, bond <= 4",
+        ("hardware_efficient", 40, False): None,
+        ("hardware_efficient", 6, "auto"): None,
+    }
+    for (name, n, lightcone), route in routes.items():
+        qc = qg.quantum.circuit(name, n_qubits=n, n_layers=2, cost="local", lightcone=lightcone)
+        assert qc.describe().get("lightcone") == route, (name, n, lightcone)
+    # each CNOT of the chain crosses one cut per layer: every bond is 2^L
+    assert qg.quantum.mps.mps_plan(qg.quantum.circuit("hardware_efficient", 12, 3, cost="local")).bonds == (8,) * 11
