@@ -102,3 +102,23 @@ def test_a_folder_given_as_the_store_is_refused(tmp_path):
         Store.open(tmp_path)
     assert str(tmp_path) in str(info.value)
 
+
+
+def test_a_model_description_with_values_json_cannot_hold_is_stored_as_their_text(tmp_path):
+    # A user model may describe itself with any objects (a dtype, a device): they are written as str().
+    import dataclasses
+
+    import torch
+    from sweep_helpers import TINY
+
+    from qcgrad.sweep.config import parse_config
+    from qcgrad.sweep.grid import expand
+    from qcgrad.sweep.worker import compute_point
+
+    cfg = parse_config(TINY)
+    point = expand(cfg)[0]
+    result = dataclasses.replace(compute_point(point), model={"architecture": "mine", "dtype": torch.float64})
+    with Store.open(tmp_path / "r.sqlite", create=True) as store:
+        store.add_config(cfg)
+        store.write(point, cfg, result, "test")
+        assert store.records()[0]["model"] == {"architecture": "mine", "dtype": "torch.float64"}
