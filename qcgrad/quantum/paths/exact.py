@@ -79,12 +79,7 @@ def _run(region: Region, sx, sz, w, qx, qz, max_strings: int) -> float:
         if work > MAX_WORK:
             raise TooLarge(f"more than {MAX_WORK} string updates")
         if isinstance(step, CliffordStep):
-            if signed:  # the partner t = s·q first, from the strings before the gate
-                w = w * conjugate(sx ^ qx, sz ^ qz, step.qubits, step.table, step.signs)
-                conjugate(qx, qz, step.qubits, step.table, step.signs)
-                w = w * conjugate(sx, sz, step.qubits, step.table, step.signs)
-            else:
-                conjugate(sx, sz, step.qubits, step.table, step.signs)
+            w = w * step.carry(sx, sz, qx, qz, signed)
             continue
         derivative = step.param == region.target
         stay = np.zeros_like(w)

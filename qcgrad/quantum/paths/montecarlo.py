@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .pauli import anticommutes, conjugate, final_value, flip_sign
+from .pauli import anticommutes, final_value, flip_sign
 from .region import CliffordStep, Region, Rows
 from .region import rows as start_rows
 
@@ -45,12 +45,7 @@ def path_values(region: Region, n_paths: int, rng: np.random.Generator, rows: Ro
     signed = bool(rows.qx.any() or rows.qz.any())
     for step in reversed(region.steps):
         if isinstance(step, CliffordStep):
-            if signed:  # the partner t = s·q, from the strings before the gate
-                sign = sign * conjugate(sx ^ qx, sz ^ qz, step.qubits, step.table, step.signs)
-                conjugate(qx, qz, step.qubits, step.table, step.signs)
-                sign = sign * conjugate(sx, sz, step.qubits, step.table, step.signs)
-            else:
-                conjugate(sx, sz, step.qubits, step.table, step.signs)
+            sign = sign * step.carry(sx, sz, qx, qz, signed)
             continue
         if step.probs.size == 1:
             gx, gz = step.gx[0], step.gz[0]

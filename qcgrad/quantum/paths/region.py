@@ -54,6 +54,17 @@ class CliffordStep:
     table: np.ndarray
     signs: np.ndarray
 
+    def carry(self, sx: np.ndarray, sz: np.ndarray, qx: np.ndarray, qz: np.ndarray, signed: bool) -> np.ndarray | float:
+        """Conjugate the strings s (and, when ``signed``, their pair products q) through the gate
+        in place; return the sign factor of the path weights (1.0 when not ``signed``): the sign
+        of the partner t = s·q, taken from the strings before the gate, times that of s."""
+        if not signed:
+            conjugate(sx, sz, self.qubits, self.table, self.signs)
+            return 1.0
+        sign = conjugate(sx ^ qx, sz ^ qz, self.qubits, self.table, self.signs)
+        conjugate(qx, qz, self.qubits, self.table, self.signs)
+        return sign * conjugate(sx, sz, self.qubits, self.table, self.signs)
+
 
 Step = RotationStep | CliffordStep
 
